@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# ptp_vmw: PTP clock driver for the VMware precision clock.
+#
+#   make                      build for the running kernel
+#   make KDIR=/path/to/build  build for another kernel tree
+#   make install              install into /lib/modules/$(KVER)/updates
+#   make dkms-install         register with DKMS (rebuilt on kernel upgrades)
+#   make check                the test suite, in an emulated VMware guest
+#   make demo                 the driver at work in an emulated VMware guest
+#
+# Test targets are one line each into a script under tests/.
+
+KVER	?= $(shell uname -r)
+KDIR	?= /lib/modules/$(KVER)/build
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' dkms.conf)
+
+# Options passed through to the test scripts.
+export KSERIES TESTS
+
+.PHONY: all modules install clean headers-present \
+	check demo bench stress check-matrix lint dkms-install dkms-remove
+
+all: modules
+
+headers-present:
+	@test -f "$(KDIR)/Makefile" || { \
+	  echo "ptp_vmw: no kernel build tree at $(KDIR)." >&2; \
+	  echo "  Install the headers for kernel $(KVER): apt-get install linux-headers-$(KVER)" >&2; \
+	  echo "  (RHEL-like: dnf install kernel-devel-$(KVER)), or pass KDIR=/path/to/build." >&2; \
+	  exit 1; }
+
+compat/probed.h: headers-present
+	@sh compat/probe.sh "$(KDIR)" $@
+
+modules: compat/probed.h
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+install: modules
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" INSTALL_MOD_DIR=updates modules_install
+	depmod -a "$(KVER)"
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi
+	rm -f compat/probed.h compat/probed.h.log compat/probed.h.tmp
+
+dkms-install:
+	sh packaging/dkms-install.sh install "$(VERSION)"
+
+dkms-remove:
+	sh packaging/dkms-install.sh remove "$(VERSION)"
+
+check:
+	@bash tests/check.sh
+
+demo:
+	@bash tests/demo.sh
+
+bench:
+	@bash tests/bench/run.sh
+
+stress:
+	@bash tests/stress.sh
+
+check-matrix:
+	@KSERIES=all bash tests/check.sh
+
+lint:
+	@bash tests/host/lint.sh

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * PTP hardware clock for the VMware precision clock.
+ *
+ * A VMware guest with a "Precision Clock" device (ACPI _HID VMW0005) reads the
+ * ESXi host's time through one backdoor hypercall. This driver exposes it as
+ * /dev/ptpN so that chrony (refclock PHC) or phc2sys can keep the guest's
+ * system clock on the host's.
+ *
+ * The file reads top to bottom: the protocol (one hypercall), the clock
+ * operations, the operator counters, the device glue, module init and exit.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/acpi.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/irqflags.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/sysfs.h>
+#include <linux/time64.h>
+#include <asm/hypervisor.h>
+
+#include "ptp_vmw.h"
+#include "compat/compat.h"
+
+#if !IS_REACHABLE(CONFIG_PTP_1588_CLOCK)
+#error "ptp_vmw needs a kernel with CONFIG_PTP_1588_CLOCK"
+#endif
+
+/* ---- Protocol ---------------------------------------------------------- */
+
+/*
+ * ptp_vmw_gettime_raw() - ask the host for its time: exactly one hypercall.
+ * @ns: receives nanoseconds since the Unix epoch when the host answers
+ *
+ * Return: the host's status word, 0 on success.
+ */
+static __always_inline u32 ptp_vmw_gettime_raw(u64 *ns)
+{
+	u32 hi, lo, status;
+
+	status = ptp_vmw_backdoor(PTP_VMW_PCLK(PTP_VMW_PCLK_GETTIME), &hi, &lo);
+	*ns = (u64)hi << 32 | lo;
+	return status;
+}
+
+/* ---- Counters and log lines ------------------------------------------- */
+
+static void ptp_vmw_count_success(struct ptp_vmw *vmw)
+{
+	atomic64_inc(&vmw->successful_reads);
+	if (unlikely(atomic_read(&vmw->failing)) &&
+	    atomic_xchg(&vmw->failing, 0) && atomic_xchg(&vmw->reported, 0))
+		dev_info(vmw->dev, "clock answering again (%lld failed reads in all)\n",
+			 (s64)atomic64_read(&vmw->failed_reads));
+}
+
+static int ptp_vmw_count_failure(struct ptp_vmw *vmw, u32 status)
+{
+	atomic64_inc(&vmw->failed_reads);
+	atomic_set(&vmw->last_error, status);
+	if (!atomic_xchg(&vmw->failing, 1) && __ratelimit(&vmw->log_limit)) {
+		atomic_set(&vmw->reported, 1);
+		dev_warn(vmw->dev,
+			 "clock stopped answering (host status %#x); reads fail with EIO until it recovers\n",
+			 status);
+	}
+	return -EIO;
+}
+
+/* ---- Clock operations -------------------------------------------------- */
+
+static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
+{
+	return container_of(info, struct ptp_vmw, info);
+}
+
+/*
+ * The system timestamps sit immediately around the single hypercall, with
+ * interrupts off so that nothing but the VM exit widens the bracket that
+ * PTP_SYS_OFFSET_EXTENDED reports.
+ */
+static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
+			      struct timespec64 *ts,
+			      struct ptp_system_timestamp *sts)
+{
+	struct ptp_vmw *vmw = to_ptp_vmw(info);
+	unsigned long flags;
+	u32 status;
+	u64 ns;
+
+	local_irq_save(flags);
+	ptp_read_system_prets(sts);
+	status = ptp_vmw_gettime_raw(&ns);
+	ptp_read_system_postts(sts);
+	local_irq_restore(flags);
+
+	if (unlikely(status))
+		return ptp_vmw_count_failure(vmw, status);
+	ptp_vmw_count_success(vmw);
+	*ts = ns_to_timespec64(ns);
+	return 0;
+}
+
+static int ptp_vmw_gettime64(struct ptp_clock_info *info, struct timespec64 *ts)
+{
+	return ptp_vmw_gettimex64(info, ts, NULL);
+}
+
+/* The host owns the clock: the guest can read it, never steer it. */
+static int ptp_vmw_settime64(struct ptp_clock_info *info,
+			     const struct timespec64 *ts)
+{
+	return -EOPNOTSUPP;
+}
+
+static int ptp_vmw_adjtime(struct ptp_clock_info *info, s64 delta)
+{
+	return -EOPNOTSUPP;
+}
+
+static int ptp_vmw_adjfine(struct ptp_clock_info *info, long scaled_ppm)
+{
+	return -EOPNOTSUPP;
+}
+
+static int ptp_vmw_enable(struct ptp_clock_info *info,
+			  struct ptp_clock_request *rq, int on)
+{
+	return -EOPNOTSUPP;
+}
+
+/*
+ * No getcrosststamp: GETTIME returns no counter value paired with the host
+ * time, so PTP_SYS_OFFSET_PRECISE fails with EOPNOTSUPP in the PTP core.
+ */
+static const struct ptp_clock_info ptp_vmw_clock_info = {
+	.owner		= THIS_MODULE,
+	.name		= PTP_VMW_NAME,
+	.max_adj	= 0,
+	.gettime64	= ptp_vmw_gettime64,
+	.gettimex64	= ptp_vmw_gettimex64,
+	.settime64	= ptp_vmw_settime64,
+	.adjtime	= ptp_vmw_adjtime,
+	.adjfine	= ptp_vmw_adjfine,
+	.enable		= ptp_vmw_enable,
+};
+
+/* ---- Operator counters: /sys/class/ptp/ptpN/device/statistics/ -------- */
+
+static ssize_t successful_reads_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct ptp_vmw *vmw = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%lld\n", (s64)atomic64_read(&vmw->successful_reads));
+}
+static DEVICE_ATTR_RO(successful_reads);
+
+static ssize_t failed_reads_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct ptp_vmw *vmw = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%lld\n", (s64)atomic64_read(&vmw->failed_reads));
+}
+static DEVICE_ATTR_RO(failed_reads);
+
+static ssize_t last_error_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct ptp_vmw *vmw = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%#x\n", (u32)atomic_read(&vmw->last_error));
+}
+static DEVICE_ATTR_RO(last_error);
+
+static struct attribute *ptp_vmw_stat_attrs[] = {
+	&dev_attr_successful_reads.attr,
+	&dev_attr_failed_reads.attr,
+	&dev_attr_last_error.attr,
+	NULL
+};
+
+static const struct attribute_group ptp_vmw_stat_group = {
+	.name	= "statistics",
+	.attrs	= ptp_vmw_stat_attrs,
+};
+
+static const struct attribute_group *ptp_vmw_groups[] = {
+	&ptp_vmw_stat_group,
+	NULL
+};
+
+/* ---- Device glue ------------------------------------------------------- */
+
+static void ptp_vmw_unregister(void *clock)
+{
+	ptp_clock_unregister(clock);
+}
+
+static int ptp_vmw_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct ptp_vmw *vmw;
+	u32 status;
+	u64 ns;
+	int err;
+
+	vmw = devm_kzalloc(dev, sizeof(*vmw), GFP_KERNEL);
+	if (!vmw)
+		return -ENOMEM;
+
+	/* Self-test: a device whose clock never answers gets no /dev/ptp. */
+	status = ptp_vmw_gettime_raw(&ns);
+	if (status) {
+		dev_err(dev, "precision clock device present, but the clock does not answer (host status %#x); no PTP clock registered\n",
+			status);
+		return -ENODEV;
+	}
+
+	vmw->dev = dev;
+	vmw->info = ptp_vmw_clock_info;
+	atomic64_set(&vmw->successful_reads, 1);
+	/* At most two outage reports a minute, however often chrony polls. */
+	ratelimit_state_init(&vmw->log_limit, 60 * HZ, 2);
+	platform_set_drvdata(pdev, vmw);
+
+	vmw->clock = ptp_clock_register(&vmw->info, dev);
+	if (IS_ERR(vmw->clock))
+		return dev_err_probe(dev, PTR_ERR(vmw->clock),
+				     "cannot register the PTP clock\n");
+	err = devm_add_action_or_reset(dev, ptp_vmw_unregister, vmw->clock);
+	if (err)
+		return err;
+
+	dev_info(dev, "VMware precision clock registered as ptp%d\n",
+		 ptp_clock_index(vmw->clock));
+	return 0;
+}
+
+static const struct acpi_device_id ptp_vmw_acpi_ids[] = {
+	{ PTP_VMW_ACPI_HID, 0 },
+	{ }
+};
+MODULE_DEVICE_TABLE(acpi, ptp_vmw_acpi_ids);
+
+/*
+ * No remove callback: everything probe set up is device-managed and undone,
+ * in reverse order, when the device is unbound.
+ */
+static struct platform_driver ptp_vmw_driver = {
+	.probe	= ptp_vmw_probe,
+	.driver	= {
+		.name			= PTP_VMW_NAME,
+		.acpi_match_table	= ptp_vmw_acpi_ids,
+		.dev_groups		= ptp_vmw_groups,
+	},
+};
+
+/*
+ * With ACPI disabled (acpi=off) there is no VMW0005 device to bind. Ask the
+ * hypervisor directly; if the clock answers, create the device ourselves,
+ * named like the driver so that the two match.
+ */
+static int ptp_vmw_add_direct_device(void)
+{
+	struct platform_device *pdev;
+	u32 status;
+	u64 ns;
+
+	status = ptp_vmw_gettime_raw(&ns);
+	if (status) {
+		pr_warn("ACPI is disabled and the precision clock does not answer (host status %#x); not loading\n",
+			status);
+		return -ENODEV;
+	}
+	pdev = platform_device_register_simple(PTP_VMW_NAME, PLATFORM_DEVID_NONE,
+					       NULL, 0);
+	return PTR_ERR_OR_ZERO(pdev);
+}
+
+/* The device ptp_vmw_add_direct_device() created, if any, found by name. */
+static void ptp_vmw_remove_direct_device(void)
+{
+	struct device *dev;
+
+	dev = bus_find_device_by_name(&platform_bus_type, NULL, PTP_VMW_NAME);
+	if (!dev)
+		return;
+	platform_device_unregister(to_platform_device(dev));
+	put_device(dev);
+}
+
+/* ---- Module ------------------------------------------------------------ */
+
+static int __init ptp_vmw_init(void)
+{
+	int err;
+
+	if (!hypervisor_is_type(X86_HYPER_VMWARE)) {
+		pr_warn("not a VMware guest; the VMware precision clock exists only there\n");
+		return -ENODEV;
+	}
+
+	err = platform_driver_register(&ptp_vmw_driver);
+	if (err || !acpi_disabled)
+		return err;
+
+	err = ptp_vmw_add_direct_device();
+	if (err)
+		platform_driver_unregister(&ptp_vmw_driver);
+	return err;
+}
+module_init(ptp_vmw_init);
+
+static void __exit ptp_vmw_exit(void)
+{
+	if (acpi_disabled)
+		ptp_vmw_remove_direct_device();
+	platform_driver_unregister(&ptp_vmw_driver);
+}
+module_exit(ptp_vmw_exit);
+
+MODULE_DESCRIPTION("PTP clock for the VMware precision clock device");
+MODULE_AUTHOR("The ptp_vmw developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(PTP_VMW_VERSION);

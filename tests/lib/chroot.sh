@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Cached debootstrap chroots, one per Debian suite, under $CACHE/chroot/.
+# Guest kernels, their headers and compilers, DKMS and package tests all live
+# in these chroots: nothing of the kind is installed on the host.
+# Sourced after common.sh.
+
+CHROOTS=$CACHE/chroot
+
+# Host packages these helpers use.
+chroot_host_tools() { need_pkgs debootstrap debian-archive-keyring; }
+
+# The Debian mirror and security mirror the host uses (URIs only; the host's
+# apt configuration is read, never changed).
+_host_mirror() {
+	local want=$1 uri
+	uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+		/etc/apt/sources.list.d/*.list 2>/dev/null |
+		grep -oE 'https?://[^ ]+' | grep -E "/$want/?\$" | head -n 1)
+	echo "${uri:-http://deb.debian.org/$want}"
+}
+
+chroot_root() { echo "$CHROOTS/$1"; }
+
+# The suite debootstrap installs (backports live on top of their base suite).
+_chroot_base_suite() { echo "${1%-backports}"; }
+
+_chroot_sources() {
+	local suite=$1 base mirror sec
+	base=$(_chroot_base_suite "$suite")
+	mirror=$(_host_mirror debian)
+	sec=$(_host_mirror debian-security)
+	echo "deb $mirror $base main"
+	echo "deb $mirror $base-updates main"
+	echo "deb $sec $base-security main"
+	[ "$suite" != "$base" ] && echo "deb $mirror $suite main"
+	return 0
+}
+
+# chroot_run SUITE CMD...: run CMD inside the suite's chroot, with /proc
+# mounted in a private mount namespace (nothing leaks onto the host, and
+# several runs may share one chroot).
+chroot_run() {
+	local root
+	root=$(chroot_root "$1")
+	shift
+	unshare --mount --propagation private -- sh -c '
+		root=$1; shift
+		mount -t proc proc "$root/proc" || exit 1
+		exec chroot "$root" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			DEBIAN_FRONTEND=noninteractive "$@"' sh "$root" "$@"
+}
+
+_chroot_build() {
+	local suite=$1 root base tmp
+	root=$(chroot_root "$suite")
+	base=$(_chroot_base_suite "$suite")
+	tmp=$root.new
+	rm -rf "$tmp" "$root"
+	mkdir -p "$CHROOTS"
+	step "debootstrap $base chroot (for $suite)" "$OUT/chroot-$suite-debootstrap.log" \
+		debootstrap --variant=minbase "$base" "$tmp" "$(_host_mirror debian)"
+	_chroot_sources "$suite" >"$tmp/etc/apt/sources.list"
+	# Packages installed here must never start services.
+	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+	chmod 755 "$tmp/usr/sbin/policy-rc.d"
+	# No initramfs for kernels installed in the chroot: nobody boots them.
+	mkdir -p "$tmp/etc/initramfs-tools"
+	echo 'INITRD=No' >"$tmp/etc/kernel-img.conf"
+	echo "suite=$suite" >"$tmp/.ptp_vmw-chroot"
+	mv "$tmp" "$root"
+}
+
+# chroot_ensure SUITE [PKG...]: the suite's chroot, built if missing or
+# broken, package lists refreshed when older than an hour, PKGs installed.
+chroot_ensure() {
+	local suite=$1 root stamp missing=() p
+	shift
+	root=$(chroot_root "$suite")
+	chroot_host_tools
+	if [ ! -f "$root/.ptp_vmw-chroot" ] || ! chroot_run "$suite" true 2>/dev/null; then
+		_chroot_build "$suite"
+	fi
+	stamp=$root/.ptp_vmw-apt-updated
+	if [ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
+		step "refreshing $suite package lists" "$OUT/chroot-$suite-update.log" \
+			chroot_run "$suite" apt-get update
+		touch "$stamp"
+	fi
+	for p in "$@"; do
+		chroot_run "$suite" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	local target=()
+	[ "$suite" != "$(_chroot_base_suite "$suite")" ] && target=(-t "$suite")
+	step "installing into the $suite chroot: ${missing[*]}" "$OUT/chroot-$suite-install.log" \
+		chroot_run "$suite" env INITRD=No apt-get install -y --no-install-recommends \
+		"${target[@]}" "${missing[@]}"
+}
+
+# chroot_newest_kernel SERIES: the newest kernel release of a series that has
+# both a headers and an image package in the suite (e.g. 6.1.0-56-amd64).
+chroot_newest_kernel() {
+	local series=$1 suite regex kver
+	suite=$(kseries_suite "$series")
+	regex=$(kseries_regex "$series")
+	for kver in $(chroot_run "$suite" apt-cache pkgnames linux-headers- |
+		grep -E "$regex" | sed 's/^linux-headers-//' | sort -rV); do
+		if chroot_run "$suite" apt-cache show "linux-image-$kver" >/dev/null 2>&1 ||
+			chroot_run "$suite" apt-cache show "linux-image-$kver-unsigned" >/dev/null 2>&1; then
+			echo "$kver"
+			return 0
+		fi
+	done
+	return 1
+}
