@@ -9,18 +9,31 @@
  *   ecx=V[*N]    N calls (default 1) with ECX = V, e.g. ecx=0x10061 is
  *                precision clock subcommand 1, ecx=10 is GETVERSION
  *   ebx=V        EBX input of the calls that follow (default 0)
+ *   end=HOW      how to stop once all calls are done: exit (the default:
+ *                isa-debug-exit), poweroff (ACPI S5 through the PIIX4 PM
+ *                block SeaBIOS maps at 0x600), reset (port 0xcf9; QEMU exits
+ *                with -no-reboot) or hang (wait for a signal to QEMU)
  * Numbers are decimal or 0x-prefixed hex, 32 bits.
  *
  * Output, one line per call on the debug console:
  *   PCLKTEST call=K in_ebx=X in_ecx=X eax=X ebx=X ecx=X
- * then "PCLKTEST done calls=N". The last act is writing EXIT_VALUE to the
- * isa-debug-exit port, which makes QEMU exit with (EXIT_VALUE << 1) | 1.
+ * then "PCLKTEST done calls=N". With end=exit, the last act is writing
+ * EXIT_VALUE to the isa-debug-exit port, which makes QEMU exit with status
+ * (EXIT_VALUE << 1) | 1.
  */
 #include <stdint.h>
 
 #define DEBUGCON_PORT	0xe9
 #define DEBUG_EXIT_PORT	0xf4
 #define EXIT_VALUE	0x20	/* QEMU exit status 65 */
+
+#define PM1A_CNT_PORT	0x604	/* SeaBIOS: PIIX4 PM base 0x600, +4 */
+#define PM1_SLP_EN	(1u << 13)	/* SLP_TYP 0 is S5 in QEMU's DSDT */
+#define RCR_PORT	0xcf9
+#define RCR_SYS_RST	0x02
+#define RCR_RST_CPU	0x04
+
+enum end_how { END_EXIT, END_POWEROFF, END_RESET, END_HANG };
 
 #define BDOOR_MAGIC	0x564D5868
 #define BDOOR_PORT	0x5658
@@ -40,6 +53,11 @@ struct multiboot_info {
 static inline void outb(uint16_t port, uint8_t val)
 {
 	asm volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t val)
+{
+	asm volatile("outw %0, %1" : : "a"(val), "Nd"(port));
 }
 
 static inline void outl(uint16_t port, uint32_t val)
@@ -125,6 +143,7 @@ static const char *match(const char *s, const char *key)
 
 static uint32_t ncalls;
 static uint32_t in_ebx;
+static enum end_how end_how = END_EXIT;
 
 static void backdoor_call(uint32_t in_ecx)
 {
@@ -173,6 +192,14 @@ static void run(const char *s)
 				backdoor_call(val);
 		} else if ((v = match(s, "ebx="))) {
 			in_ebx = getnum(&v);
+		} else if ((v = match(s, "end=poweroff"))) {
+			end_how = END_POWEROFF;
+		} else if ((v = match(s, "end=reset"))) {
+			end_how = END_RESET;
+		} else if ((v = match(s, "end=hang"))) {
+			end_how = END_HANG;
+		} else if ((v = match(s, "end=exit"))) {
+			end_how = END_EXIT;
 		} else {
 			v = s;
 		}
@@ -198,5 +225,21 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
 	putdec(ncalls);
 	putc('\n');
 
-	outl(DEBUG_EXIT_PORT, EXIT_VALUE);
+	switch (end_how) {
+	case END_EXIT:
+		outl(DEBUG_EXIT_PORT, EXIT_VALUE);
+		break;
+	case END_POWEROFF:
+		outw(PM1A_CNT_PORT, PM1_SLP_EN);
+		break;
+	case END_RESET:
+		outb(RCR_PORT, RCR_SYS_RST);
+		outb(RCR_PORT, RCR_SYS_RST | RCR_RST_CPU);
+		break;
+	case END_HANG:
+		break;
+	}
+	/* Still here: end=hang, or the way out failed. boot.S halts. */
+	if (end_how != END_HANG)
+		puts("PCLKTEST end failed\n");
 }

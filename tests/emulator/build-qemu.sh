@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build (once) a TCG-only qemu-system-x86_64 from Debian bookworm's qemu 7.2
+# source package with vmport-pclk.patch applied, and print its absolute path
+# as the only line on stdout:
+#
+#	QEMU=$(tests/emulator/build-qemu.sh) || exit 1
+#	"$QEMU" -L /usr/share/seabios -L /usr/share/qemu ...
+#
+# The result lives in $CACHE/qemu-<debian version>-<hash>/ (hash of the patch
+# and the configure flags) and is reused while its stamp is valid and its
+# binary runs; anything else there is deleted and rebuilt. A cold build takes
+# 3-10 minutes on 2 cores. Progress goes to stderr, logs to $OUT/qemu-build/.
+#
+# Host changes: installs the build dependencies and the firmware packages
+# (seabios, qemu-system-data) with apt. Debian's source package comes through
+# a private apt configuration under $CACHE/apt-src; /etc/apt is left alone.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+# Only the path of the binary goes to stdout.
+exec 3>&1 1>&2
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PATCH=$HERE/vmport-pclk.patch
+SUITE=bookworm
+LOGS=$OUT/qemu-build
+BIN_NAME=qemu-system-x86_64
+
+CONFIGURE_FLAGS=(
+	--target-list=x86_64-softmmu
+	--without-default-features
+	--enable-tcg
+	--enable-slirp
+	--enable-fdt=system
+	--disable-docs
+	--disable-werror
+)
+BUILD_DEPS=(
+	dpkg-dev patch xz-utils gcc pkg-config python3 meson ninja-build
+	zlib1g-dev libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev
+)
+# Firmware the self-built binary needs; callers pass the -L options.
+FIRMWARE=(seabios qemu-system-data)
+
+[ -f "$PATCH" ] || die "missing $PATCH"
+HASH=$(sha_of "$PATCH" <(printf '%s\n' "${CONFIGURE_FLAGS[@]}"))
+
+# tree_ok DIR: DIR holds a finished build for this patch whose binary runs.
+tree_ok() {
+	local dir=$1 stamp=$1/stamp bin=$1/bin/$BIN_NAME sum
+
+	[ -f "$stamp" ] && [ -x "$bin" ] || return 1
+	grep -qx "hash=$HASH" "$stamp" || return 1
+	sum=$(sha256sum <"$bin" | cut -d' ' -f1)
+	grep -qx "binary-sha256=$sum" "$stamp" || return 1
+	"$bin" --version 2>/dev/null | grep -q '^QEMU emulator version 7\.2'
+}
+
+# find_built: print the newest valid cache dir for this hash, if any.
+find_built() {
+	local dir
+
+	for dir in $(ls -d "$CACHE"/qemu-*-"$HASH" 2>/dev/null | sort -rV); do
+		if tree_ok "$dir"; then
+			echo "$dir"
+			return 0
+		fi
+	done
+	return 1
+}
+
+finish() {
+	need_pkgs "${FIRMWARE[@]}"
+	echo "$1/bin/$BIN_NAME" >&3
+	exit 0
+}
+
+# Fast path: no lock, no network.
+if dir=$(find_built); then
+	finish "$dir"
+fi
+
+# One build at a time per cache.
+exec 9>"$CACHE/qemu-build.lock"
+if ! flock -n 9; then
+	say "another build-qemu.sh is running; waiting for it"
+	flock 9 || die "cannot lock $CACHE/qemu-build.lock"
+	if dir=$(find_built); then
+		finish "$dir"
+	fi
+fi
+
+need_pkgs "${BUILD_DEPS[@]}" "${FIRMWARE[@]}"
+
+# The host's Debian mirror for $SUITE main: deb822 .sources first, then
+# one-line .list files; deb.debian.org if neither names one.
+mirror_uri() {
+	local f
+
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v suite="$SUITE" '
+			function flush() {
+				if (enabled && types ~ /(^| )deb( |$)/ &&
+				    (" " suites " ") ~ (" " suite " ") &&
+				    (" " comps " ") ~ / main / && uri != "" && !done) {
+					print uri
+					done = 1
+				}
+				types = suites = comps = uri = ""
+				enabled = 1
+			}
+			BEGIN { enabled = 1 }
+			/^[ \t]*#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			{
+				key = tolower($1)
+				sub(/:$/, "", key)
+				val = $0
+				sub(/^[^:]*:[ \t]*/, "", val)
+				if (key == "types") types = val
+				else if (key == "suites") suites = val
+				else if (key == "components") comps = val
+				else if (key == "uris") { split(val, u, /[ \t]+/); uri = u[1] }
+				else if (key == "enabled") enabled = (tolower(val) != "no")
+			}
+			END { flush() }
+		' "$f" | head -n 1
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+			awk -v suite="$SUITE" '
+				$1 == "deb" && $3 == suite {
+					for (i = 4; i <= NF; i++)
+						if ($i == "main") { print $2; exit }
+				}'
+	done
+	echo http://deb.debian.org/debian
+}
+
+# Private apt configuration: deb-src for $SUITE main, own lists and cache.
+APT_DIR=$CACHE/apt-src
+mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
+	"$APT_DIR/sources.list.d" || die "cannot create $APT_DIR"
+MIRROR=$(mirror_uri | head -n 1)
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+if [ -f "$KEYRING" ]; then
+	echo "deb-src [signed-by=$KEYRING] $MIRROR $SUITE main"
+else
+	echo "deb-src $MIRROR $SUITE main"
+fi >"$APT_DIR/sources.list"
+APT_OPTS=(
+	-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
+	-o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
+	-o "Dir::State::Lists=$APT_DIR/lists"
+	-o "Dir::Cache=$APT_DIR/cache"
+	-o "APT::Sandbox::User=root"
+)
+
+step "apt-get update (deb-src $MIRROR $SUITE main, private lists)" \
+	"$LOGS/apt-src-update.log" apt-get "${APT_OPTS[@]}" update
+
+VERSION=$(apt-cache "${APT_OPTS[@]}" showsrc qemu 2>/dev/null |
+	sed -n 's/^Version: //p' | sort -V | tail -n 1)
+[ -n "$VERSION" ] || die "no qemu source package in $SUITE main at $MIRROR (see $LOGS/apt-src-update.log)"
+UPVER=${VERSION#*:}	# no epoch in file and directory names
+case "$UPVER" in
+7.2*) ;;
+*) die "qemu $VERSION in $SUITE: the patch is for 7.2" ;;
+esac
+
+# Download the source package once; dpkg-source checks its checksums.
+SRC_DIR=$CACHE/qemu-src
+DSC=$SRC_DIR/qemu_$UPVER.dsc
+mkdir -p "$SRC_DIR"
+if [ ! -f "$DSC" ]; then
+	(cd "$SRC_DIR" && step "downloading qemu $VERSION source" \
+		"$LOGS/download.log" \
+		apt-get "${APT_OPTS[@]}" source --download-only "qemu=$VERSION") ||
+		exit 1
+fi
+
+DIR=$CACHE/qemu-$UPVER-$HASH
+START=$(date +%s)
+rm -rf "$DIR" || die "cannot remove $DIR"
+mkdir -p "$DIR/bin"
+if ! (step "unpacking qemu $VERSION" "$LOGS/unpack.log" \
+	dpkg-source -x "$DSC" "$DIR/src"); then
+	rm -f "$SRC_DIR"/qemu_"$UPVER"*	# corrupt download: fetch again next time
+	exit 1
+fi
+step "applying $(basename "$PATCH")" "$LOGS/patch.log" \
+	patch -d "$DIR/src" -p1 --forward --batch -i "$PATCH"
+
+# A pyenv shim as python3 breaks configure: the system one goes first.
+mkdir -p "$DIR/src/build"
+(cd "$DIR/src/build" && step "configuring qemu (TCG only, x86_64-softmmu)" \
+	"$LOGS/configure.log" \
+	env PATH="/usr/bin:/bin:$PATH" ../configure "${CONFIGURE_FLAGS[@]}") ||
+	exit 1
+step "building $BIN_NAME (3-10 minutes on 2 cores)" "$LOGS/build.log" \
+	env PATH="/usr/bin:/bin:$PATH" ninja -C "$DIR/src/build" "$BIN_NAME"
+
+cp "$DIR/src/build/$BIN_NAME" "$DIR/bin/$BIN_NAME" || die "cannot copy $BIN_NAME"
+"$DIR/bin/$BIN_NAME" --version >"$LOGS/version.log" 2>&1 ||
+	die "the new $BIN_NAME does not run (see $LOGS/version.log)"
+
+# The stamp is written last: a tree without it is unfinished.
+{
+	echo "debian-version=$VERSION"
+	echo "hash=$HASH"
+	echo "binary-sha256=$(sha256sum <"$DIR/bin/$BIN_NAME" | cut -d' ' -f1)"
+	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - START)) s"
+} >"$DIR/stamp.tmp" && mv "$DIR/stamp.tmp" "$DIR/stamp" ||
+	die "cannot write $DIR/stamp"
+tree_ok "$DIR" || die "$DIR failed its own check"
+say "qemu built in $(($(date +%s) - START)) s: $DIR"
+
+# Trees of other patches or versions are no longer needed.
+for old in "$CACHE"/qemu-[0-9]*-*; do
+	[ -d "$old" ] && [ "$old" != "$DIR" ] && [ "$old" != "$SRC_DIR" ] || continue
+	say "removing old QEMU build $old"
+	rm -rf "$old"
+done
+
+finish "$DIR"

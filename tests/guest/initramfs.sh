@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Builds the emulated guest's initramfs: busybox, linuxptp, chrony, kmod and
+# udev from Debian's bookworm packages (taken from the cached chroot, never
+# from the host), the project's static test tools, scenario scripts, the
+# project's own system-integration files (dist/), and the module under test.
+#
+# Three concatenated cpio archives (the kernel unpacks them in order):
+#   userland  cached under $CACHE/guest/, rebuilt when the packages change
+#   project   tools, scenarios, /init, dist/ files: rebuilt every run
+#   kernel    the modules for one kernel release
+# Sourced after common.sh, kseries.sh, chroot.sh and kernel.sh.
+
+GUEST_SUITE=bookworm
+GUEST_PKGS="busybox-static chrony linuxptp kmod udev tzdata"
+GUEST_BINS="/usr/sbin/chronyd /usr/bin/chronyc /usr/sbin/phc_ctl /usr/sbin/phc2sys
+	/bin/kmod /bin/udevadm /lib/systemd/systemd-udevd"
+
+# _stage_bin ROOT STAGE FILE...: copy dynamic executables and every library
+# they load (as resolved by ldd inside the chroot) into STAGE.
+_stage_bin() {
+	local root=$1 stage=$2 f lib
+	shift 2
+	for f in "$@"; do
+		mkdir -p "$stage$(dirname "$f")"
+		cp -L "$root$f" "$stage$f"
+		for lib in $(chroot "$root" ldd "$f" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+			[ -e "$stage$lib" ] && continue
+			mkdir -p "$stage$(dirname "$lib")"
+			cp -L "$root$lib" "$stage$lib"
+		done
+	done
+}
+
+_cpio_of() { # DIR OUT
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$2"
+}
+
+_build_userland() {
+	local root=$1 out=$2 stage a
+	stage=$(mktemp -d "$OUT/guest-userland.XXXXXX")
+	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,root,var/lib/chrony,var/log/chrony}
+	cp "$root/bin/busybox" "$stage/bin/busybox"
+	for a in $(chroot "$root" /bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$stage/bin/$a"
+	done
+	_stage_bin "$root" "$stage" $GUEST_BINS
+	# kmod's own tools take precedence over busybox's applets.
+	for a in insmod rmmod modprobe lsmod modinfo depmod; do
+		ln -sf /bin/kmod "$stage/sbin/$a"
+	done
+	# udev's rules and helpers, the zoneinfo chrony's leapsectz reads.
+	mkdir -p "$stage/lib/udev" "$stage/usr/share/zoneinfo/right" "$stage/etc/udev"
+	cp -a "$root/lib/udev/rules.d" "$stage/lib/udev/"
+	cp -a "$root/usr/share/zoneinfo/right/UTC" "$stage/usr/share/zoneinfo/right/UTC"
+	# Debian's own chrony configuration: the drop-in under test goes into
+	# its conf.d, exactly as on an installed system.
+	cp -a "$root/etc/chrony" "$stage/etc/chrony"
+	mkdir -p "$stage/etc/chrony/conf.d" "$stage/etc/udev/rules.d" "$stage/etc/modules-load.d"
+	cat >"$stage/etc/passwd" <<-'EOF'
+		root:x:0:0:root:/root:/bin/sh
+		tester:x:1000:1000:unprivileged tester:/tmp:/bin/sh
+		nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+	EOF
+	cat >"$stage/etc/group" <<-'EOF'
+		root:x:0:
+		tester:x:1000:
+		nogroup:x:65534:
+	EOF
+	_cpio_of "$stage" "$out.tmp" && mv "$out.tmp" "$out"
+	rm -rf "$stage"
+}
+
+# guest_userland: the cached userland cpio; sets GUEST_USERLAND.
+guest_userland() {
+	local root key
+	need_pkgs cpio
+	chroot_ensure "$GUEST_SUITE" $GUEST_PKGS
+	root=$(chroot_root "$GUEST_SUITE")
+	key=$(cat "$root/var/lib/dpkg/status" "$TOP/tests/guest/initramfs.sh" | sha256sum | cut -c1-12)
+	GUEST_USERLAND=$CACHE/guest/userland-$key.cpio
+	if [ ! -s "$GUEST_USERLAND" ]; then
+		mkdir -p "$CACHE/guest"
+		rm -f "$CACHE"/guest/userland-*.cpio
+		step "building the guest userland (busybox, chrony, linuxptp, kmod, udev)" \
+			"$OUT/guest-userland.log" _build_userland "$root" "$GUEST_USERLAND"
+	fi
+}
+
+# _build_tools: the static C programs under tests/tools, compiled in the chroot.
+_build_tools() {
+	local root=$1 dest=$2 c
+	rm -rf "$root/build/tools"
+	mkdir -p "$root/build/tools" "$dest"
+	cp "$TOP"/tests/tools/*.c "$root/build/tools/"
+	for c in "$root"/build/tools/*.c; do
+		c=$(basename "$c" .c)
+		chroot_run "$GUEST_SUITE" gcc -static -O2 -Wall -Wextra -Werror -pthread \
+			-o "/build/tools/$c" "/build/tools/$c.c" || return 1
+		cp "$root/build/tools/$c" "$dest/"
+	done
+}
+
+# guest_project: tools, scenarios, /init and dist/ into a cpio; sets GUEST_PROJECT.
+guest_project() {
+	local root stage
+	root=$(chroot_root "$GUEST_SUITE")
+	stage=$OUT/guest-project
+	rm -rf "$stage"
+	mkdir -p "$stage/opt/ptpvmw"
+	step "compiling the guest's test tools" "$OUT/guest-tools.log" \
+		_build_tools "$root" "$stage/opt/ptpvmw/tools"
+	cp "$TOP/tests/guest/init" "$stage/init"
+	chmod 755 "$stage/init"
+	cp "$TOP/tests/guest/lib.sh" "$stage/opt/ptpvmw/lib.sh"
+	cp -r "$TOP/tests/scenarios" "$stage/opt/ptpvmw/scenarios"
+	[ -d "$TOP/dist" ] && cp -r "$TOP/dist" "$stage/opt/ptpvmw/dist"
+	GUEST_PROJECT=$OUT/guest-project.cpio
+	_cpio_of "$stage" "$GUEST_PROJECT"
+}
+
+# guest_initrd KVER MODULE_KO: the full initrd for one kernel; sets GUEST_INITRD.
+# Our module goes where DKMS puts it (updates/dkms) with a depmod index, so
+# modprobe and udev's autoload find it; the distribution's in-tree module is
+# kept aside under /opt/ptpvmw/intree as the reference.
+guest_initrd() {
+	local kver=$1 ko=$2 stage root
+	root=$(chroot_root "$GUEST_SUITE")
+	stage=$OUT/guest-kernel-$kver
+	rm -rf "$stage"
+	mkdir -p "$stage/lib/modules/$kver/updates/dkms" "$stage/opt/ptpvmw/intree"
+	cp "$ko" "$stage/lib/modules/$kver/updates/dkms/ptp_vmw.ko"
+	[ -f "$KERNELS/$kver/ptp_vmw-intree.ko" ] &&
+		cp "$KERNELS/$kver/ptp_vmw-intree.ko" "$stage/opt/ptpvmw/intree/ptp_vmw.ko"
+	echo "$kver" >"$stage/opt/ptpvmw/kernel-release"
+	# What the kernel has built in, so modprobe knows (PTP is built in).
+	cp "$KERNELS/$kver/root/lib/modules/$kver"/modules.builtin* \
+		"$KERNELS/$kver/root/lib/modules/$kver/modules.order" "$stage/lib/modules/$kver/"
+	# depmod from the chroot's kmod, run on the host's copy of the tree.
+	mkdir -p "$root/build/depmod"
+	rm -rf "$root/build/depmod/lib"
+	cp -r "$stage/lib" "$root/build/depmod/"
+	chroot "$root" depmod -b /build/depmod "$kver" || return 1
+	cp "$root/build/depmod/lib/modules/$kver"/modules.* "$stage/lib/modules/$kver/"
+	_cpio_of "$stage" "$stage.cpio"
+	GUEST_INITRD=$OUT/initrd-$kver.cpio
+	cat "$GUEST_USERLAND" "$GUEST_PROJECT" "$stage.cpio" >"$GUEST_INITRD"
+}

@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for scenario scripts inside the guest (busybox sh). Every check
+# reports one line on fd 3 (the second serial port), read by the host:
+#   PASS name
+#   FAIL name: expected ..., saw ...
+#   VALUE key=value        (for checks the host makes after the guest stops)
+
+KREL=$(uname -r)
+MODULE=/lib/modules/$KREL/updates/dkms/ptp_vmw.ko
+INTREE_MODULE=/opt/ptpvmw/intree/ptp_vmw.ko
+
+# Debian's busybox runs its own applets before anything on PATH; the module
+# tools must be kmod's, as on a real system (busybox's insmod, for one,
+# retries a failed load and so runs module init twice).
+insmod() { /sbin/insmod "$@"; }
+rmmod() { /sbin/rmmod "$@"; }
+modprobe() { /sbin/modprobe "$@"; }
+modinfo() { /sbin/modinfo "$@"; }
+lsmod() { /sbin/lsmod "$@"; }
+
+pass() { echo "PASS $1" >&3; }
+fail() { echo "FAIL $1: $2" >&3; }
+value() { echo "VALUE $1=$2" >&3; }
+note() { echo "NOTE $*" >&3; }
+
+# check_eq NAME EXPECTED SEEN
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', saw '$3'"; fi
+}
+
+# check_cmp NAME A OP B (integers; OP one of -lt -le -eq -ge -gt -ne)
+check_cmp() {
+	if [ -n "$2" ] && [ -n "$4" ] && [ "$2" "$3" "$4" ] 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1" "expected '$2' $3 '$4'"
+	fi
+}
+
+# check_ok NAME CMD...: CMD must succeed.
+check_ok() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		pass "$name"
+	else
+		fail "$name" "expected '$*' to succeed, saw exit $rc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+# check_fails_with NAME TEXT CMD...: CMD must fail and print TEXT.
+check_fails_with() {
+	local name=$1 text=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && echo "$out" | grep -qF -- "$text"; then
+		pass "$name"
+	else
+		fail "$name" "expected '$*' to fail with '$text', saw exit $rc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+# check_has NAME NEEDLE TEXT: TEXT contains NEEDLE.
+check_has() {
+	if echo "$3" | grep -qF -- "$2"; then
+		pass "$1"
+	else
+		fail "$1" "expected to find '$2', saw '$(echo "$3" | tail -n 3 | tr '\n' ' ')'"
+	fi
+}
+
+# kv KEY LINE: the value of KEY=... in a key=value line.
+kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+
+# abs N
+abs() { if [ "$1" -lt 0 ]; then echo $((-$1)); else echo "$1"; fi; }
+
+# wait_until SECONDS CMD...: poll CMD every 0.2 s; 0 once it succeeds.
+wait_until() {
+	local n=$(($1 * 5))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# ptp_vmw_dev: /dev/ptpN of the clock named ptp_vmw (ours or in-tree), or "".
+ptp_vmw_dev() {
+	local c
+	for c in /sys/class/ptp/ptp*; do
+		[ "$(cat "$c/clock_name" 2>/dev/null)" = ptp_vmw ] && { echo "/dev/${c##*/}"; return 0; }
+	done
+	return 1
+}
+
+# ptp_count: how many PTP clocks exist.
+ptp_count() { ls -d /sys/class/ptp/ptp* 2>/dev/null | wc -l; }
+
+# vmw_stat NAME: one of our counters (successful_reads, failed_reads, last_error).
+vmw_stat() {
+	local dev
+	dev=$(ptp_vmw_dev) || return 1
+	cat "/sys/class/ptp/${dev#/dev/}/device/statistics/$1"
+}
+
+# load_ours [insmod output file]: insert our module, wait for its clock.
+load_ours() {
+	insmod "$MODULE" || return 1
+	wait_until 5 ptp_vmw_dev
+}
+
+# dmesg_since MARK: kernel log lines after the line containing MARK.
+mark_dmesg() { echo "ptpvmw-mark $1" >/dev/kmsg; }
+dmesg_since() { dmesg | sed -n "/ptpvmw-mark $1\$/,\$p" | sed 1d; }
+# driver_log_since MARK: the driver's own log lines since MARK (the kernel's
+# notices about loading an unsigned out-of-tree module are not the driver's).
+driver_log_since() {
+	dmesg_since "$1" | grep ptp_vmw | grep -v 'taints kernel\|module verification failed'
+}
+
+# install_dist: put the project's system-integration files where the .deb
+# installs them (paths as in debian/ptp-vmw-dkms.install).
+install_dist() {
+	mkdir -p /etc/udev/rules.d /etc/chrony/conf.d /etc/modules-load.d
+	cp /opt/ptpvmw/dist/udev/61-ptp-vmware.rules /etc/udev/rules.d/
+	cp /opt/ptpvmw/dist/chrony/ptp_vmw.conf /etc/chrony/conf.d/
+	cp /opt/ptpvmw/dist/modules-load.d/ptp_vmw.conf /etc/modules-load.d/
+}
+
+# start_udev: Debian's systemd-udevd with its own rules (and ours, if
+# installed), replaying the boot's uevents so that autoload happens.
+start_udev() {
+	mkdir -p /run/udev
+	/lib/systemd/systemd-udevd --daemon || return 1
+	udevadm trigger --action=add --type=subsystems
+	udevadm trigger --action=add --type=devices
+	udevadm settle --timeout=30
+}
+
+# start_chronyd: Debian's chronyd with Debian's chrony.conf (its pool has no
+# network here and stays unreachable) plus whatever is in conf.d.
+start_chronyd() {
+	mkdir -p /run/chrony /var/lib/chrony /var/log/chrony
+	chmod 0750 /run/chrony
+	chronyd -u root -f /etc/chrony/chrony.conf "$@"
+}
+
+# host_minus_sys_ns: the host's time (straight from the backdoor, no driver)
+# minus the guest's system time, in ns.
+host_minus_sys_ns() {
+	local r
+	r=$(guestctl backdoor 1) || return 1
+	echo $(($(kv host_ns "$r") - $(kv sys_ns "$r")))
+}

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest kernels: Debian's own images, unpacked (never installed) under
+# $CACHE/kernels/<release>/, and our module built for them inside the suite's
+# chroot against the matching headers.
+# Sourced after common.sh, kseries.sh and chroot.sh.
+
+KERNELS=$CACHE/kernels
+
+# The files that make up the driver (what DKMS and the packages ship too).
+DRIVER_FILES="Makefile Kbuild ptp_vmw.c ptp_vmw.h dkms.conf LICENSE compat"
+
+# Packages every chroot needs to build the module and the guest's tools.
+CHROOT_BUILD_PKGS="make gcc libc6-dev kmod sparse"
+
+# copy_driver_sources DEST: a clean copy of the driver's sources (no build
+# products, no generated files), so that nothing is written into the checkout.
+copy_driver_sources() {
+	local dest=$1
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	(cd "$TOP" && cp -r $DRIVER_FILES "$dest/")
+	rm -f "$dest"/compat/probed.h*
+}
+
+# _extract_vmlinux BZIMAGE OUT: the uncompressed kernel, which QEMU boots
+# directly through its PVH entry (much faster than unpacking under TCG).
+_extract_vmlinux() {
+	local img=$1 out=$2 off
+	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$img" | head -n 1 | cut -d: -f1)
+	if [ -n "$off" ]; then
+		tail -c +$((off + 1)) "$img" | xz -dc >"$out" 2>/dev/null
+	else
+		off=$(LC_ALL=C grep -obUaP '\x28\xb5\x2f\xfd' "$img" | head -n 1 | cut -d: -f1)
+		[ -n "$off" ] || { echo "no xz or zstd payload in $img" >&2; return 1; }
+		tail -c +$((off + 1)) "$img" | zstd -dc >"$out" 2>/dev/null
+	fi
+	# Trailing data after the compressed stream makes the tools complain;
+	# what counts is a complete ELF image with a PVH entry note.
+	readelf -n "$out" 2>/dev/null | grep -q 'Xen.*0x00000012\|PHYS32_ENTRY' || {
+		echo "$out: not an ELF kernel with a PVH entry point" >&2
+		return 1
+	}
+}
+
+# _unpack_kernel SUITE KVER DIR: download and unpack linux-image-KVER.
+_unpack_kernel() {
+	local suite=$1 kver=$2 dir=$3 root pkg deb ko
+	root=$(chroot_root "$suite")
+	rm -rf "$dir" "$root/var/tmp/ptp_vmw-dl"
+	mkdir -p "$dir" "$root/var/tmp/ptp_vmw-dl"
+	pkg=linux-image-$kver
+	chroot_run "$suite" apt-cache show "$pkg" >/dev/null 2>&1 || pkg=$pkg-unsigned
+	chroot_run "$suite" sh -c "cd /var/tmp/ptp_vmw-dl && apt-get download $pkg" || return 1
+	deb=$(ls "$root"/var/tmp/ptp_vmw-dl/*.deb) || return 1
+	dpkg-deb -x "$deb" "$dir/root" || return 1
+	rm -rf "$root/var/tmp/ptp_vmw-dl"
+	_extract_vmlinux "$dir/root/boot/vmlinuz-$kver" "$dir/vmlinux" || return 1
+	# The distribution's own ptp_vmw, uncompressed for busybox's insmod:
+	# the reference the tests and benchmarks compare ours with.
+	ko=$(find "$dir/root/lib/modules/$kver" -name 'ptp_vmw.ko*' | head -n 1)
+	case $ko in
+	*.xz) xz -dc "$ko" >"$dir/ptp_vmw-intree.ko" ;;
+	*.zst) zstd -dc "$ko" >"$dir/ptp_vmw-intree.ko" ;;
+	?*) cp "$ko" "$dir/ptp_vmw-intree.ko" ;;
+	esac
+	echo "$kver" >"$dir/.complete"
+}
+
+# kernel_prepare SERIES: sets KVER, KSUITE, KDIR_IMAGE (the unpacked image
+# with vmlinux and ptp_vmw-intree.ko) for the series' newest kernel.
+kernel_prepare() {
+	local series=$1
+	need_pkgs xz-utils zstd binutils
+	KSUITE=$(kseries_suite "$series")
+	chroot_ensure "$KSUITE" $CHROOT_BUILD_PKGS
+	KVER=$(chroot_newest_kernel "$series") ||
+		die "kernel series $series: no linux-headers/linux-image pair found in $KSUITE"
+	chroot_ensure "$KSUITE" "linux-headers-$KVER"
+	KDIR_IMAGE=$KERNELS/$KVER
+	if [ "$(cat "$KDIR_IMAGE/.complete" 2>/dev/null)" != "$KVER" ]; then
+		step "unpacking kernel image $KVER" "$OUT/kernel-$KVER.log" \
+			_unpack_kernel "$KSUITE" "$KVER" "$KDIR_IMAGE"
+	fi
+	export KVER KSUITE KDIR_IMAGE
+}
+
+# module_build SERIES-prepared: builds our module for $KVER inside the chroot,
+# with W=1 and sparse (C=2). Sets MODULE_KO and MODULE_BUILD_LOG.
+module_build() {
+	local root src
+	root=$(chroot_root "$KSUITE")
+	src=$root/build/$KVER/src
+	copy_driver_sources "$src"
+	MODULE_BUILD_LOG=$OUT/build-$KVER.log
+	step "building ptp_vmw for $KVER (W=1, sparse)" "$MODULE_BUILD_LOG" \
+		chroot_run "$KSUITE" make -C "/build/$KVER/src" \
+		KDIR="/usr/src/linux-headers-$KVER" W=1 C=2
+	MODULE_KO=$src/ptp_vmw.ko
+	export MODULE_KO MODULE_BUILD_LOG
+}

@@ -1,0 +1,31 @@
+# Proves the harness: the emulated guest believes it runs on VMware, sees the
+# precision clock device, gets real host time from the device model, and its
+# own clock runs at the host's rate (no mis-calibrated TSC).
+
+guest() {
+	local a b host_el sys_el ppm
+	check_ok "identity: kernel logs 'Hypervisor detected: VMware'" \
+		sh -c 'dmesg | grep -q "Hypervisor detected: VMware"'
+	check_ok "identity: ACPI enumerates VMW0005" test -d /sys/bus/acpi/devices/VMW0005:00
+	check_ok "identity: platform device VMW0005:00 exists" \
+		test -d /sys/bus/platform/devices/VMW0005:00
+
+	# The device model, straight from user space (no driver involved).
+	a=$(guestctl backdoor 1)
+	check_eq "identity: backdoor GETTIME answers with status 0" 0x0 "$(kv last_status "$a")"
+	sleep 2
+	b=$(guestctl backdoor 1)
+	host_el=$(($(kv host_ns "$b") - $(kv host_ns "$a")))
+	sys_el=$(($(kv sys_ns "$b") - $(kv sys_ns "$a")))
+	# Rate error in ppm between the guest's clock and the host's.
+	ppm=$(( (sys_el - host_el) * 1000000 / host_el ))
+	value rate_ppm "$ppm"
+	check_cmp "identity: guest clock runs at the host's rate (|error| < 1000 ppm, saw ${ppm} ppm)" \
+		"$(abs "$ppm")" -lt 1000
+	value backdoor_calls 2
+}
+
+host() {
+	check_eq "identity: device model counted the guest's 2 backdoor calls" \
+		2 "$(model_stat calls)"
+}

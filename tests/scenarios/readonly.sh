@@ -1,0 +1,30 @@
+# Proves the clock is read-only: the host owns it. phc_ctl set, adj and freq
+# are refused with "Operation not supported" (a non-zero frequency is refused
+# earlier, by the PTP core, since max_adj is 0), and the clock still shows the
+# host's time afterwards.
+
+guest() {
+	local dev ref phc out
+	load_ours || { fail "readonly: module loads" "insmod failed"; return; }
+	dev=$(ptp_vmw_dev)
+
+	check_fails_with "readonly: phc_ctl set fails with 'Operation not supported'" \
+		"Operation not supported" phc_ctl "$dev" set
+	check_fails_with "readonly: phc_ctl adj 10 fails with 'Operation not supported'" \
+		"Operation not supported" phc_ctl "$dev" adj 10
+	check_fails_with "readonly: phc_ctl freq 0 reaches the driver and fails with 'Operation not supported'" \
+		"Operation not supported" phc_ctl "$dev" freq 0
+	check_fails_with "readonly: phc_ctl freq 100 is refused by the PTP core (max_adj 0)" \
+		"Numerical result out of range" phc_ctl "$dev" freq 100
+	out=$(ptptest settime "$dev")
+	check_eq "readonly: clock_settime on the PHC fails with EOPNOTSUPP" EOPNOTSUPP "$(kv err "$out")"
+	out=$(ptptest adjtime "$dev")
+	check_eq "readonly: clock_adjtime(ADJ_SETOFFSET) fails with EOPNOTSUPP" EOPNOTSUPP "$(kv err "$out")"
+	out=$(ptptest adjfreq "$dev" 0)
+	check_eq "readonly: clock_adjtime(ADJ_FREQUENCY, 0) fails with EOPNOTSUPP" EOPNOTSUPP "$(kv err "$out")"
+
+	phc=$(kv ns "$(ptptest get "$dev")")
+	ref=$(kv host_ns "$(guestctl backdoor 1)")
+	check_cmp "readonly: afterwards the PHC still reads the host's time (within 1 s)" \
+		"$(abs $((ref - phc)))" -lt 1000000000
+}

@@ -1,0 +1,46 @@
+# Proves the point of it all, the way an installed system runs it: udev
+# autoloads the module for VMW0005 and links /dev/ptp_vmware (the project's
+# rule); chronyd, with Debian's chrony.conf and the project's drop-in, brings a
+# system clock that starts 300 ms off to within 1 ms of the host.
+
+guest() {
+	local off t out sys i locked=
+	install_dist
+	guestctl shift -300000000
+	start_udev
+	check_ok "sync: udev autoloaded ptp_vmw for VMW0005 (modalias acpi:VMW0005:)" \
+		test -d /sys/module/ptp_vmw
+	check_ok "sync: the project's udev rule links /dev/ptp_vmware" test -c /dev/ptp_vmware
+	check_eq "sync: /dev/ptp_vmware is our clock" "$(ptp_vmw_dev)" "$(readlink -f /dev/ptp_vmware)"
+
+	off=$(host_minus_sys_ns)
+	value initial_offset_ns "$off"
+	check_cmp "sync: before chronyd the system clock is >= 100 ms off the host (saw $off ns)" \
+		"$(abs "$off")" -ge 100000000
+
+	t=0
+	start_chronyd
+	check_ok "sync: chronyd starts" pidof chronyd
+	for i in $(seq 1 240); do
+		out=$(chronyc -n tracking 2>/dev/null)
+		sys=$(echo "$out" | sed -n 's/^System time *: \([0-9.]*\) seconds.*/\1/p')
+		if echo "$out" | grep -q '^Reference ID *: [0-9A-F]* (VMW)' &&
+			[ -n "$sys" ] && awk -v s="$sys" 'BEGIN { exit !(s < 0.001) }'; then
+			locked=$i
+			break
+		fi
+		sleep 0.25
+	done
+	echo "$out"
+	chronyc -n sources
+	check_ok "sync: chronyc tracking: reference VMW, |system time| < 1 ms within 60 s" test -n "$locked"
+	value lock_seconds "$(( ${locked:-240} / 4 ))"
+	check_ok "sync: chronyc sources: the PHC is the selected source" \
+		sh -c "chronyc -n sources | grep -q '^#\* VMW'"
+	off=$(host_minus_sys_ns)
+	value final_offset_ns "$off"
+	check_cmp "sync: independently of chrony, the guest is within 1 ms of the host (saw $off ns)" \
+		"$(abs "$off")" -lt 1000000
+	check_eq "sync: no failed reads" 0 "$(vmw_stat failed_reads)"
+	killall chronyd
+}
