@@ -84,7 +84,7 @@ chroot_ensure() {
 	stamp=$root/.ptp_vmw-apt-updated
 	if [ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
 		step "refreshing $suite package lists" "$OUT/chroot-$suite-update.log" \
-			chroot_run "$suite" apt-get update
+			chroot_run "$suite" apt-get -o DPkg::Lock::Timeout=600 update
 		touch "$stamp"
 	fi
 	for p in "$@"; do
@@ -95,7 +95,7 @@ chroot_ensure() {
 	local target=()
 	[ "$suite" != "$(_chroot_base_suite "$suite")" ] && target=(-t "$suite")
 	step "installing into the $suite chroot: ${missing[*]}" "$OUT/chroot-$suite-install.log" \
-		chroot_run "$suite" env INITRD=No apt-get install -y --no-install-recommends \
+		chroot_run "$suite" env INITRD=No apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 \
 		"${target[@]}" "${missing[@]}"
 }
 
