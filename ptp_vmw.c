@@ -173,7 +173,7 @@ static ssize_t last_error_show(struct device *dev,
 {
 	struct ptp_vmw *vmw = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%#x\n", (u32)atomic_read(&vmw->last_error));
+	return sysfs_emit(buf, "0x%08x\n", (u32)atomic_read(&vmw->last_error));
 }
 static DEVICE_ATTR_RO(last_error);
 

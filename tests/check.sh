@@ -27,10 +27,12 @@ rm -f "$RESULTS"
 selected() {
 	local pat
 	[ -z "${TESTS:-}" ] && return 0
+	set -f # the patterns are globs to match names, not files to expand
 	for pat in $TESTS; do
 		# shellcheck disable=SC2053 # glob match on purpose
-		[[ $1 == $pat ]] && return 0
+		[[ $1 == $pat ]] && { set +f; return 0; }
 	done
+	set +f
 	return 1
 }
 

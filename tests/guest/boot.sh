@@ -57,8 +57,8 @@ _qemu_args() {
 	if [ "$BOOT_VMWARE" = yes ]; then
 		QARGS+=(-machine pc,vmport=on
 			-cpu "qemu64,-hypervisor,tsc-frequency=$TSC_HZ"
-			-smbios "type=1,manufacturer=VMware\\, Inc.,product=VMware Virtual Platform,serial=VMware-56 4d 70 74 70 5f 76 6d-77 5f 74 65 73 74 00 01"
-			-global "vmport.pclk-stats=$dir/model-stats")
+			-smbios "type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform,serial=VMware-56 4d 70 74 70 5f 76 6d-77 5f 74 65 73 74 00 01"
+			-global vmport.gethz-tcg=on -global "vmport.pclk-stats=$dir/model-stats")
 	else
 		QARGS+=(-machine pc,vmport=off -cpu qemu64)
 	fi
@@ -110,7 +110,8 @@ run_scenario() {
 	start=$(date +%s)
 	timeout --kill-after=10 "$BOOT_TIMEOUT" "${QARGS[@]}" </dev/null >"$RUN_DIR/qemu.log" 2>&1
 	rc=$?
-	tr -d '\r' <"$RUN_DIR/results.log" >"$RUN_DIR/results.txt" 2>/dev/null
+	touch "$RUN_DIR/results.log" "$RUN_DIR/console.log"
+	tr -d '\r' <"$RUN_DIR/results.log" >"$RUN_DIR/results.txt"
 	echo "$(($(date +%s) - start))" >"$RUN_DIR/seconds"
 
 	sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$RUN_DIR/results.txt" | sed '1d;$d' >"$RUN_DIR/dmesg.txt"
@@ -136,7 +137,9 @@ $dmesg_tail"
 		pass "$name: guest ran the scenario to the end"
 	else
 		fail "$name: guest ran the scenario to the end" \
-			"expected 'DONE $name', saw QEMU exit $rc$([ $rc -eq 124 ] && echo " (killed after ${BOOT_TIMEOUT}s)"); console tail:
+			"expected 'DONE $name', saw QEMU exit $rc$([ $rc -eq 124 ] && echo " (killed after ${BOOT_TIMEOUT}s)"); QEMU said:
+$(tail -n 5 "$RUN_DIR/qemu.log" | sed 's/^/          | /')
+        console tail:
 $(tr -d '\r' <"$RUN_DIR/console.log" | tail -n 15 | sed 's/^/          | /')"
 	fi
 	# The kernel's own lines only: scenario output on the console may quote

@@ -21,14 +21,20 @@ _stage_bin() {
 	local root=$1 stage=$2 f lib
 	shift 2
 	for f in "$@"; do
-		mkdir -p "$stage$(dirname "$f")"
-		cp -L "$root$f" "$stage$f"
+		_stage_file "$root" "$stage" "$f" || return 1
 		for lib in $(chroot "$root" ldd "$f" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-			[ -e "$stage$lib" ] && continue
-			mkdir -p "$stage$(dirname "$lib")"
-			cp -L "$root$lib" "$stage$lib"
+			[ -e "$stage$lib" ] || _stage_file "$root" "$stage" "$lib" || return 1
 		done
 	done
+}
+
+# _stage_file ROOT STAGE PATH: copy PATH, its symlinks resolved inside the
+# chroot (an absolute link must not lead to the host's file).
+_stage_file() {
+	local real
+	real=$(chroot "$1" readlink -f "$3") || return 1
+	mkdir -p "$2$(dirname "$3")"
+	cp "$1$real" "$2$3"
 }
 
 _cpio_of() { # DIR OUT
@@ -43,7 +49,7 @@ _build_userland() {
 	for a in $(chroot "$root" /bin/busybox --list); do
 		[ "$a" = busybox ] || ln -s busybox "$stage/bin/$a"
 	done
-	_stage_bin "$root" "$stage" $GUEST_BINS
+	_stage_bin "$root" "$stage" $GUEST_BINS || return 1
 	# kmod's own tools take precedence over busybox's applets.
 	for a in insmod rmmod modprobe lsmod modinfo depmod; do
 		ln -sf /bin/kmod "$stage/sbin/$a"

@@ -12,7 +12,7 @@ guest() {
 
 	# The device model, straight from user space (no driver involved).
 	a=$(guestctl backdoor 1)
-	check_eq "identity: backdoor GETTIME answers with status 0" 0x0 "$(kv last_status "$a")"
+	check_eq "identity: backdoor GETTIME answers with status 0" 0x00000000 "$(kv last_status "$a")"
 	sleep 2
 	b=$(guestctl backdoor 1)
 	host_el=$(($(kv host_ns "$b") - $(kv host_ns "$a")))

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		sys = now_ns(CLOCK_REALTIME);
 		if (!status)
 			host = (int64_t)((uint64_t)hi << 32 | lo);
-		printf("op=backdoor calls=%ld failed=%ld last_status=%#x host_ns=%lld sys_ns=%lld ns_per_call=%lld\n",
+		printf("op=backdoor calls=%ld failed=%ld last_status=0x%08x host_ns=%lld sys_ns=%lld ns_per_call=%lld\n",
 		       n, failed, status, (long long)host, (long long)sys,
 		       (long long)(n ? (b - a) / n : 0));
 		return failed ? 1 : 0;
