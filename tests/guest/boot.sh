@@ -13,6 +13,11 @@
 #   BOOT_SMP=1         vCPUs
 #   BOOT_TIMEOUT=180   seconds before the boot is killed and failed
 #   BOOT_SERIES=       kernel series this scenario is limited to (default all)
+#   BOOT_MEM=768       guest memory in MiB
+#
+# STRESS_SCALE (environment, default 1) reaches the guest as $SCALE: scenarios
+# that repeat something multiply their counts by it. make check runs with 1,
+# make stress with 10.
 
 RESULTS=$OUT/results.txt
 
@@ -48,9 +53,10 @@ guest_setup() {
 # _qemu_args NAME DIR: the QEMU command line for a scenario (BOOT_* set).
 _qemu_args() {
 	local name=$1 dir=$2 kargs
-	kargs="console=ttyS0 panic=-1 quiet tsc_early_khz=$((TSC_HZ / 1000)) ptpvmw.scenario=$name $BOOT_KARGS"
+	kargs="console=ttyS0 panic=-1 quiet tsc_early_khz=$((TSC_HZ / 1000)) ptpvmw.scenario=$name"
+	kargs="$kargs ptpvmw.scale=${STRESS_SCALE:-1} $BOOT_KARGS"
 	QARGS=("$QEMU" -L /usr/share/seabios -L /usr/share/qemu
-		-m 768 -smp "$BOOT_SMP" -nodefaults -display none -no-reboot -monitor none
+		-m "$BOOT_MEM" -smp "$BOOT_SMP" -nodefaults -display none -no-reboot -monitor none
 		-serial "file:$dir/console.log" -serial "file:$dir/results.log"
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04
 		-kernel "$KDIR_IMAGE/vmlinux" -initrd "$GUEST_INITRD")
@@ -98,6 +104,7 @@ run_scenario() {
 	mkdir -p "$RUN_DIR"
 
 	BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180 BOOT_SERIES=
+	BOOT_MEM=768
 	unset -f guest host
 	# shellcheck disable=SC1090
 	. "$file"
