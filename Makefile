@@ -8,6 +8,8 @@
 #   make dkms-install         register with DKMS (rebuilt on kernel upgrades)
 #   make check                the test suite, in an emulated VMware guest
 #   make demo                 the driver at work in an emulated VMware guest
+#   make shell                an interactive shell in that guest
+#   make lint                 checkpatch --strict, W=1 and sparse builds (both series)
 #
 # Test targets are one line each into a script under tests/.
 
@@ -19,7 +21,7 @@ VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' dkms.conf)
 export KSERIES TESTS
 
 .PHONY: all modules install clean headers-present \
-	check demo bench stress check-matrix lint dkms-install dkms-remove
+	check demo shell bench stress check-matrix lint dkms-install dkms-remove
 
 all: modules
 
@@ -66,4 +68,7 @@ check-matrix:
 	@KSERIES=all bash tests/check.sh
 
 lint:
-	@bash tests/host/lint.sh
+	@TESTS=lint bash tests/check.sh
+
+shell:
+	@bash tests/shell.sh

@@ -18,6 +18,7 @@
 . "$TOP/tests/guest/boot.sh"
 . "$TOP/tests/host/tests.sh"
 
+require_root
 RUN_START=$(date +%s)
 SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_DEFAULT}")
 rm -f "$RESULTS"

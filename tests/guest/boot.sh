@@ -50,6 +50,13 @@ guest_setup() {
 	export QEMU SSDT TSC_HZ
 }
 
+# boot_defaults: the BOOT_* settings a scenario starts from.
+boot_defaults() {
+	BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180
+	BOOT_SERIES= BOOT_MEM=768
+	unset -f guest host
+}
+
 # _qemu_args NAME DIR: the QEMU command line for a scenario (BOOT_* set).
 _qemu_args() {
 	local name=$1 dir=$2 kargs
@@ -103,9 +110,7 @@ run_scenario() {
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 
-	BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180 BOOT_SERIES=
-	BOOT_MEM=768
-	unset -f guest host
+	boot_defaults
 	# shellcheck disable=SC1090
 	. "$file"
 	if [ -n "$BOOT_SERIES" ] && ! [[ " $BOOT_SERIES " == *" $series "* ]]; then

@@ -119,6 +119,7 @@ guest_project() {
 	chmod 755 "$stage/init"
 	cp "$TOP/tests/guest/lib.sh" "$stage/opt/ptpvmw/lib.sh"
 	cp -r "$TOP/tests/scenarios" "$stage/opt/ptpvmw/scenarios"
+	cp "$TOP/tests/guest/demo.sh" "$stage/opt/ptpvmw/scenarios/demo.sh"
 	[ -d "$TOP/dist" ] && cp -r "$TOP/dist" "$stage/opt/ptpvmw/dist"
 	GUEST_PROJECT=$OUT/guest-project.cpio
 	_cpio_of "$stage" "$GUEST_PROJECT"

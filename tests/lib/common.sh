@@ -94,3 +94,9 @@ _apt_update_once() {
 
 # sha_of FILE...: short content hash of files (cache keys).
 sha_of() { cat "$@" | sha256sum | cut -c1-12; }
+
+# require_root: the tests build chroots and use mount namespaces.
+require_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	die "this needs root (it builds debootstrap chroots under $CACHE and boots QEMU guests); run it with sudo"
+}

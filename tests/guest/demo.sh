@@ -1,0 +1,55 @@
+# The guest side of `make demo` (copied into the guest as the "demo"
+# scenario; not part of make check). Lines prefixed "SHOW " on fd 3 are what
+# the user sees, live.
+
+show() { echo "SHOW $*" >&3; }
+
+# phc_and_sys: "PHC <s.ns>  system <s.ns>  PHC-system <ms>" from one
+# PTP_SYS_OFFSET_EXTENDED sample set.
+phc_and_sys() {
+	local phc sys r d
+	r=$(guestctl backdoor 1)
+	phc=$(kv ns "$(ptptest get /dev/ptp_vmware)")
+	sys=$(guestctl now)
+	d=$(kv phc_minus_sys_ns "$(ptptest sysoffx /dev/ptp_vmware 5)")
+	printf 'PHC %d.%09d   system %d.%09d   PHC - system = %s ms' \
+		$((phc / 1000000000)) $((phc % 1000000000)) $((sys / 1000000000)) $((sys % 1000000000)) \
+		"$(awk -v d="$d" 'BEGIN { printf "%+.6f", d / 1e6 }')"
+}
+
+guest() {
+	local i out sys
+	show "Guest kernel $(uname -r); $(dmesg | grep -o 'Hypervisor detected: VMware' | head -n 1)"
+	show "ACPI device: $(ls -d /sys/bus/acpi/devices/VMW0005:* 2>/dev/null | xargs -n1 basename) (the VMware precision clock)"
+	install_dist
+	guestctl shift -250000000
+	show "Set the guest's system clock 250 ms wrong, then start udev (autoloads ptp_vmw) ..."
+	start_udev
+	show "$(dmesg | grep 'ptp_vmw.*registered as' | sed 's/^\[[^]]*\] //')"
+	show "/dev/ptp_vmware -> $(readlink /dev/ptp_vmware)   (udev rule dist/udev/61-ptp-vmware.rules)"
+	show "phc_ctl /dev/ptp_vmware get: $(phc_ctl /dev/ptp_vmware get 2>&1 | sed -n 's/.*\(clock time is [0-9.]*\).*/\1/p')"
+	show "Before chrony:  $(phc_and_sys)"
+	show "Starting chronyd: Debian's chrony.conf + dist/chrony/ptp_vmw.conf (refclock PHC /dev/ptp_vmware poll 0 dpoll -2)"
+	start_chronyd
+	for i in $(seq 1 30); do
+		sleep 1
+		out=$(chronyc -n tracking 2>/dev/null)
+		sys=$(echo "$out" | sed -n 's/^System time *: //p')
+		show "  t=${i}s  chronyc tracking: System time ${sys:-?}"
+		echo "$out" | grep -q '^Reference ID.*(VMW)' &&
+			awk -v s="${sys%% *}" 'BEGIN { exit !(s < 0.00005) }' && break
+	done
+	show "chronyc sources:"
+	chronyc -n sources | while IFS= read -r l; do show "  $l"; done
+	show "chronyc tracking:"
+	chronyc -n tracking | while IFS= read -r l; do show "  $l"; done
+	show "After chrony:   $(phc_and_sys)"
+	show "Driver counters: successful_reads=$(vmw_stat successful_reads) failed_reads=$(vmw_stat failed_reads)"
+	if chronyc -n sources | grep -q '^#\* VMW'; then
+		echo "DEMO-OK" >&3
+	else
+		echo "DEMO-FAILED chrony did not select the PHC" >&3
+	fi
+	killall chronyd
+	show "Powering off."
+}

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make shell: an interactive shell in the same emulated VMware guest the tests
+# use, for exploration. The module is not loaded: `insmod $MODULE` (or
+# `modprobe ptp_vmw`), then phc_ctl, ptptest, chronyd ... as in the scenarios
+# (tests/guest/lib.sh is already sourced). `poweroff -f` leaves.
+#
+#   KSERIES=6.1 make shell                   another kernel series (default 6.12)
+#   SHELL_QEMU="-global vmport.pclk=false"   extra QEMU arguments (device model knobs)
+#   SHELL_KARGS="acpi=off"                   extra kernel arguments
+
+. "$(dirname "$0")/lib/common.sh"
+. "$TOP/tests/lib/kseries.sh"
+. "$TOP/tests/lib/chroot.sh"
+. "$TOP/tests/lib/kernel.sh"
+. "$TOP/tests/guest/initramfs.sh"
+. "$TOP/tests/guest/boot.sh"
+
+series=${KSERIES:-6.12}
+series=${series%% *}
+require_root
+[ -t 0 ] || die "make shell is interactive: run it from a terminal"
+
+guest_userland
+guest_project
+guest_setup
+kernel_prepare "$series"
+module_build
+guest_initrd "$KVER" "$MODULE_KO" || die "building the guest's initrd failed"
+boot_defaults
+BOOT_QEMU=${SHELL_QEMU:-}
+BOOT_KARGS="ptpvmw.shell=1 ${SHELL_KARGS:-}"
+dir=$OUT/shell
+rm -rf "$dir"
+mkdir -p "$dir"
+_qemu_args shell "$dir"
+# The console on this terminal instead of a file (Ctrl-A X also quits QEMU).
+for i in "${!QARGS[@]}"; do
+	[ "${QARGS[$i]}" = "file:$dir/console.log" ] && QARGS[$i]=mon:stdio
+done
+say "Booting $KVER; the shell appears in a few seconds. 'poweroff -f' or Ctrl-A X leaves."
+exec "${QARGS[@]}"
