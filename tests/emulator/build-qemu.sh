@@ -48,14 +48,22 @@ FIRMWARE=(seabios qemu-system-data)
 HASH=$(sha_of "$PATCH" <(printf '%s\n' "${CONFIGURE_FLAGS[@]}"))
 
 # tree_ok DIR: DIR holds a finished build for this patch whose binary runs.
+# If not, WHY says what is wrong.
 tree_ok() {
-	local dir=$1 stamp=$1/stamp bin=$1/bin/$BIN_NAME sum
+	local stamp=$1/stamp bin=$1/bin/$BIN_NAME sum
 
-	[ -f "$stamp" ] && [ -x "$bin" ] || return 1
+	WHY="no stamp (unfinished build)"
+	[ -f "$stamp" ] || return 1
+	WHY="no binary"
+	[ -x "$bin" ] || return 1
+	WHY="stamp of another patch"
 	grep -qx "hash=$HASH" "$stamp" || return 1
+	WHY="binary differs from the one the stamp records"
 	sum=$(sha256sum <"$bin" | cut -d' ' -f1)
 	grep -qx "binary-sha256=$sum" "$stamp" || return 1
-	"$bin" --version 2>/dev/null | grep -q '^QEMU emulator version 7\.2'
+	WHY="binary does not run --version"
+	"$bin" --version 2>/dev/null | grep -q '^QEMU emulator version 7\.2' || return 1
+	WHY=
 }
 
 # find_built: print the newest valid cache dir for this hash, if any.
@@ -67,6 +75,7 @@ find_built() {
 			echo "$dir"
 			return 0
 		fi
+		say "not using $dir: $WHY; it will be rebuilt"
 	done
 	return 1
 }
@@ -216,7 +225,7 @@ cp "$DIR/src/build/$BIN_NAME" "$DIR/bin/$BIN_NAME" || die "cannot copy $BIN_NAME
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - START)) s"
 } >"$DIR/stamp.tmp" && mv "$DIR/stamp.tmp" "$DIR/stamp" ||
 	die "cannot write $DIR/stamp"
-tree_ok "$DIR" || die "$DIR failed its own check"
+tree_ok "$DIR" || die "$DIR failed its own check: $WHY"
 say "qemu built in $(($(date +%s) - START)) s: $DIR"
 
 # Trees of other patches or versions are no longer needed.
