@@ -60,7 +60,7 @@ boot_defaults() {
 # _qemu_args NAME DIR: the QEMU command line for a scenario (BOOT_* set).
 _qemu_args() {
 	local name=$1 dir=$2 kargs
-	kargs="console=ttyS0 panic=-1 quiet tsc_early_khz=$((TSC_HZ / 1000)) ptpvmw.scenario=$name"
+	kargs="console=ttyS0 panic=-1 quiet ptpvmw.scenario=$name"
 	kargs="$kargs ptpvmw.scale=${STRESS_SCALE:-1} $BOOT_KARGS"
 	QARGS=("$QEMU" -L /usr/share/seabios -L /usr/share/qemu
 		-m "$BOOT_MEM" -smp "$BOOT_SMP" -nodefaults -display none -no-reboot -monitor none
@@ -73,7 +73,9 @@ _qemu_args() {
 			-smbios "type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform,serial=VMware-56 4d 70 74 70 5f 76 6d-77 5f 74 65 73 74 00 01"
 			-global vmport.gethz-tcg=on -global "vmport.pclk-stats=$dir/model-stats")
 	else
+		# No VMware GETHZ here: tell the kernel the TSC rate directly.
 		QARGS+=(-machine pc,vmport=off -cpu qemu64)
+		kargs="$kargs tsc_early_khz=$((TSC_HZ / 1000))"
 	fi
 	[ "$BOOT_SSDT" = yes ] && QARGS+=(-acpitable "file=$SSDT")
 	# shellcheck disable=SC2206 # BOOT_QEMU is a list of words by design

@@ -9,6 +9,8 @@ guest() {
 	check_ok "identity: ACPI enumerates VMW0005" test -d /sys/bus/acpi/devices/VMW0005:00
 	check_ok "identity: platform device VMW0005:00 exists" \
 		test -d /sys/bus/platform/devices/VMW0005:00
+	check_ok "identity: the TSC rate comes from the hypervisor (GETHZ), not calibration" \
+		sh -c 'dmesg | grep -q "TSC freq read from hypervisor"'
 
 	# The device model, straight from user space (no driver involved).
 	a=$(guestctl backdoor 1)
