@@ -17,6 +17,7 @@
 . "$TOP/tests/guest/initramfs.sh"
 . "$TOP/tests/guest/boot.sh"
 . "$TOP/tests/host/tests.sh"
+. "$TOP/tests/host/matrix.sh"
 
 require_root
 RUN_START=$(date +%s)
@@ -57,6 +58,7 @@ selected emulator && host_test_emulator
 run_series() {
 	local series=$1 n i=0
 	kernel_prepare "$series"
+	echo "ran $KSUITE $KVER" >"$(matrix_series_file "$series")"
 	say "[$series] kernel $KVER"
 	if (module_build); then
 		record PASS "$series" "module builds for $KVER"
@@ -64,8 +66,9 @@ run_series() {
 		record FAIL "$series" "module builds for $KVER" "see $OUT/build-$KVER.log"
 		return 0
 	fi
-	MODULE_KO=$(chroot_root "$KSUITE")/build/$KVER/src/ptp_vmw.ko
-	host_test_build_warnings "$series" "$OUT/build-$KVER.log"
+	MODULE_KO=$(chroot_root "$KSUITE")$(module_build_dir)/ptp_vmw.ko
+	matrix_build_warnings "$series" "$OUT/build-$KVER.log"
+	selected dkms-build && matrix_dkms_build "$series"
 	[ ${#SCENARIOS[@]} -gt 0 ] || return 0
 	guest_initrd "$KVER" "$MODULE_KO" || die "[$series] building the initrd failed"
 	for n in "${SCENARIOS[@]}"; do
@@ -75,19 +78,53 @@ run_series() {
 	done
 }
 
+# A series is reached once its suite gave us a kernel (chroot, headers,
+# image package). What fails before that is "not run: <reason>", never a
+# pass; what fails after it fails the run.
 for series in $SERIES_LIST; do
-	( run_series "$series" ) ||
-		record FAIL "$series" "kernel series $series set up" "a step failed; see the messages above"
+	export KERNEL_REACHED=$OUT/series-$series.reached
+	rm -f "$KERNEL_REACHED" "$(matrix_series_file "$series")"
+	{ ( run_series "$series" ) 2>&1 1>&3 3>&- | tee "$OUT/series-$series.log" >&2; } 3>&1
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] && continue
+	if [ -f "$KERNEL_REACHED" ]; then
+		[ -f "$(matrix_series_file "$series")" ] ||
+			echo "ran $(kseries_suite "$series") ?" >"$(matrix_series_file "$series")"
+		record FAIL "$series" "kernel series $series: every step ran" \
+			"a step failed; see $OUT/series-$series.log"
+	else
+		reason=$(matrix_notrun_reason "$OUT/series-$series.log")
+		echo "notrun $(kseries_suite "$series") $reason" >"$(matrix_series_file "$series")"
+		record NOTRUN "$series" "not run: $reason"
+	fi
 done
+unset KERNEL_REACHED
 
 selected lint && host_test_lint
 
 passed=$(grep -c '^PASS' "$RESULTS")
 failed=$(grep -c '^FAIL' "$RESULTS")
+ran="" notrun=""
+for series in $SERIES_LIST; do
+	rec=$(cat "$(matrix_series_file "$series")" 2>/dev/null)
+	case $rec in
+	"ran "*) ran="$ran $series (${rec##* })," ;;
+	*) notrun="$notrun $series," ;;
+	esac
+done
+if [ -z "${TESTS:-}" ] && [ "$SERIES_LIST" = "$(kseries_expand all)" ]; then
+	matrix_readme "$TOP/README.md"
+	[ -z "$notrun" ] && matrix_stamp "$(($(date +%s) - RUN_START))"
+fi
 echo >&2
 if [ "$failed" -gt 0 ]; then
 	echo "Failed checks:" >&2
 	grep '^FAIL' "$RESULTS" | sed 's/^/  /' >&2
 fi
+if [ -n "$notrun" ]; then
+	echo "Kernel series not run (not counted as passed):" >&2
+	grep '^NOTRUN' "$RESULTS" | sed 's/^NOTRUN /  /' >&2
+fi
+echo "Kernel series run:$(echo "${ran:- none}" | sed 's/,$//'); not run:$(echo "${notrun:- none}" | sed 's/,$//')"
 echo "$passed passed, $failed failed ($(($(date +%s) - RUN_START)) s; results in $RESULTS)"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && [ -n "$ran" ]

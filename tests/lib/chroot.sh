@@ -74,10 +74,23 @@ _chroot_build() {
 # chroot_ensure SUITE [PKG...]: the suite's chroot, built if missing or
 # broken, package lists refreshed when older than an hour, PKGs installed.
 chroot_ensure() {
+	local suite=$1 rc
+	shift
+	chroot_host_tools
+	# Several runs (and engineers) share the cache: one builder per suite.
+	mkdir -p "$CHROOTS"
+	exec {_chroot_lock}>"$CHROOTS/.lock-$suite"
+	flock "$_chroot_lock"
+	_chroot_ensure_locked "$suite" "$@"
+	rc=$?
+	exec {_chroot_lock}>&-
+	return $rc
+}
+
+_chroot_ensure_locked() {
 	local suite=$1 root stamp missing=() p
 	shift
 	root=$(chroot_root "$suite")
-	chroot_host_tools
 	if [ ! -f "$root/.ptp_vmw-chroot" ] || ! chroot_run "$suite" true 2>/dev/null; then
 		_chroot_build "$suite"
 	fi
@@ -101,12 +114,17 @@ chroot_ensure() {
 
 # chroot_newest_kernel SERIES: the newest kernel release of a series that has
 # both a headers and an image package in the suite (e.g. 6.1.0-56-amd64).
+# The headers must come from the suite itself (or its -updates/-security): a
+# backports chroot also sees its base suite's kernels, which are not the
+# backports series.
 chroot_newest_kernel() {
 	local series=$1 suite regex kver
 	suite=$(kseries_suite "$series")
 	regex=$(kseries_regex "$series")
 	for kver in $(chroot_run "$suite" apt-cache pkgnames linux-headers- |
 		grep -E "$regex" | sed 's/^linux-headers-//' | sort -rV); do
+		chroot_run "$suite" apt-cache madison "linux-headers-$kver" |
+			grep -qE " $suite(-updates|-security)?/main " || continue
 		if chroot_run "$suite" apt-cache show "linux-image-$kver" >/dev/null 2>&1 ||
 			chroot_run "$suite" apt-cache show "linux-image-$kver-unsigned" >/dev/null 2>&1; then
 			echo "$kver"

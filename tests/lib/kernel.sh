@@ -43,18 +43,40 @@ _extract_vmlinux() {
 }
 
 # _unpack_kernel SUITE KVER DIR: download and unpack linux-image-KVER.
+# Touches $KERNEL_REACHED (if set) once the package is downloaded: from then
+# on a failure is ours, not the archive's.
 _unpack_kernel() {
-	local suite=$1 kver=$2 dir=$3 root pkg deb ko
+	local suite=$1 kver=$2 dir=$3 root pkg pkgs deb ko dl img
 	root=$(chroot_root "$suite")
-	rm -rf "$dir" "$root/var/tmp/ptp_vmw-dl"
-	mkdir -p "$dir" "$root/var/tmp/ptp_vmw-dl"
+	rm -rf "$dir"
+	mkdir -p "$dir" "$root/var/tmp"
+	dl=$(mktemp -d "$root/var/tmp/ptp_vmw-dl.XXXXXX") || return 1
 	pkg=linux-image-$kver
 	chroot_run "$suite" apt-cache show "$pkg" >/dev/null 2>&1 || pkg=$pkg-unsigned
-	chroot_run "$suite" sh -c "cd /var/tmp/ptp_vmw-dl && apt-get download $pkg" || return 1
-	deb=$(ls "$root"/var/tmp/ptp_vmw-dl/*.deb) || return 1
-	dpkg-deb -x "$deb" "$dir/root" || return 1
-	rm -rf "$root/var/tmp/ptp_vmw-dl"
-	_extract_vmlinux "$dir/root/boot/vmlinuz-$kver" "$dir/vmlinux" || return 1
+	# Since 7.x linux-image-* is an empty package: the kernel is in
+	# linux-binary-*, the modules in linux-modules-*, the config in
+	# linux-base-*, all named with the release. Take whatever of those the
+	# image depends on.
+	pkgs="$pkg $(chroot_run "$suite" apt-cache show --no-all-versions "$pkg" |
+		sed -n 's/^Depends: //p' | tr ',|' '\n\n' | awk -v k="-$kver" '
+			{ p = $1; n = length(p) - length(k) }
+			p ~ /^linux-/ && n > 0 && substr(p, n + 1) == k { print p }' |
+		sort -u | tr '\n' ' ')"
+	echo "kernel packages: $pkgs"
+	chroot_run "$suite" sh -c "cd /var/tmp/${dl##*/} && apt-get download $pkgs" || return 1
+	ls "$dl"/*.deb >/dev/null || return 1
+	[ -z "${KERNEL_REACHED:-}" ] || : >"$KERNEL_REACHED"
+	for deb in "$dl"/*.deb; do
+		dpkg-deb -x "$deb" "$dir/root" || return 1
+	done
+	rm -rf "$dl"
+	# Merged-/usr packages (trixie on) ship /usr/lib/modules: one path for all.
+	[ -e "$dir/root/lib" ] || ln -s usr/lib "$dir/root/lib"
+	# Up to 6.12 the image is /boot/vmlinuz-<release>; from 7.x it sits with
+	# its modules, /usr/lib/modules/<release>/vmlinuz.
+	img=$dir/root/boot/vmlinuz-$kver
+	[ -f "$img" ] || img=$dir/root/lib/modules/$kver/vmlinuz
+	_extract_vmlinux "$img" "$dir/vmlinux" || return 1
 	# The distribution's own ptp_vmw, uncompressed for busybox's insmod:
 	# the reference the tests and benchmarks compare ours with.
 	ko=$(find "$dir/root/lib/modules/$kver" -name 'ptp_vmw.ko*' | head -n 1)
@@ -77,11 +99,23 @@ kernel_prepare() {
 		die "kernel series $series: no linux-headers/linux-image pair found in $KSUITE"
 	chroot_ensure "$KSUITE" "linux-headers-$KVER"
 	KDIR_IMAGE=$KERNELS/$KVER
-	if [ "$(cat "$KDIR_IMAGE/.complete" 2>/dev/null)" != "$KVER" ]; then
+	mkdir -p "$KERNELS"
+	# One unpacker per kernel, however many runs share the cache.
+	exec {_kernel_lock}>"$KERNELS/.lock-$KVER"
+	flock "$_kernel_lock"
+	if [ "$(cat "$KDIR_IMAGE/.complete" 2>/dev/null)" != "$KVER" ] || [ ! -s "$KDIR_IMAGE/vmlinux" ]; then
 		step "unpacking kernel image $KVER" "$OUT/kernel-$KVER.log" \
 			_unpack_kernel "$KSUITE" "$KVER" "$KDIR_IMAGE"
 	fi
+	exec {_kernel_lock}>&-
+	[ -z "${KERNEL_REACHED:-}" ] || : >"$KERNEL_REACHED"
 	export KVER KSUITE KDIR_IMAGE
+}
+
+# module_build_dir: where, inside the chroot, this run builds for $KVER (one
+# directory per output directory: concurrent runs never share a build tree).
+module_build_dir() {
+	echo "/build/run-$(echo "$OUT" | sha256sum | cut -c1-8)/$KVER/src"
 }
 
 # module_build SERIES-prepared: builds our module for $KVER inside the chroot,
@@ -89,12 +123,12 @@ kernel_prepare() {
 module_build() {
 	local root src
 	root=$(chroot_root "$KSUITE")
-	src=$root/build/$KVER/src
-	copy_driver_sources "$src"
+	src=$(module_build_dir)
+	copy_driver_sources "$root$src"
 	MODULE_BUILD_LOG=$OUT/build-$KVER.log
 	step "building ptp_vmw for $KVER (W=1, sparse)" "$MODULE_BUILD_LOG" \
-		chroot_run "$KSUITE" make -C "/build/$KVER/src" \
+		chroot_run "$KSUITE" make -C "$src" \
 		KDIR="/usr/src/linux-headers-$KVER" W=1 C=2
-	MODULE_KO=$src/ptp_vmw.ko
+	MODULE_KO=$root$src/ptp_vmw.ko
 	export MODULE_KO MODULE_BUILD_LOG
 }

@@ -3,13 +3,20 @@
 # Sourced after common.sh. The newest kernel of each series is resolved at run
 # time from the suite's package lists, never hard-coded here.
 #
+# Debian's ABI names: 5.10 and 6.1 count ABI bumps (5.10.0-N-amd64); since
+# 6.12 the name is the upstream version plus the suite (6.12.118+deb13-amd64,
+# sometimes with a rebuild suffix: +deb13.1). trixie-backports uses the same
+# +deb13 names as trixie (7.3.4+deb13-amd64, not +bpo), so its series is told
+# apart by the archive the package comes from (chroot_newest_kernel checks
+# that), not by its name.
+#
 # id          suite             headers packages matching (extended regex)
 KSERIES_TABLE='
 6.1         bookworm          ^linux-headers-6\.1\.0-[0-9]+-amd64$
-6.12        bookworm          ^linux-headers-6\.12\.[0-9]+\+deb12-amd64$
+6.12        bookworm          ^linux-headers-6\.12\.[0-9]+\+deb12(\.[0-9]+)?-amd64$
 5.10        bullseye          ^linux-headers-5\.10\.0-[0-9]+-amd64$
-trixie      trixie            ^linux-headers-6\.12\.[0-9]+\+deb13-amd64$
-backports   trixie-backports  ^linux-headers-[0-9]+\.[0-9]+\.[0-9]+\+bpo-amd64$
+trixie      trixie            ^linux-headers-6\.12\.[0-9]+\+deb13(\.[0-9]+)?-amd64$
+backports   trixie-backports  ^linux-headers-[0-9]+\.[0-9]+\.[0-9]+\+(deb13|bpo)(\.[0-9]+)?-amd64$
 '
 
 # The series `make check` proves by default: the two Debian 12 ships.
