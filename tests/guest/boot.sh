@@ -29,6 +29,8 @@ record() {
 		"$(echo "${detail:+: $detail}" | head -n 1)" >>"$RESULTS"
 	case $status in
 	PASS) printf '  ok    [%s] %s\n' "$series" "$check" >&2 ;;
+	NOTRUN) printf '  NOT RUN [%s] %s\n' "$series" "$check" >&2 ;;
+	NOTE) printf '  note  [%s] %s\n' "$series" "$check" >&2 ;;
 	*) printf '  FAIL  [%s] %s\n        %s\n' "$series" "$check" "$detail" >&2 ;;
 	esac
 }
@@ -136,6 +138,7 @@ run_scenario() {
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*) record PASS "$series" "${line#PASS }" ;;
+		"NOTE "*) record NOTE "$series" "$name: ${line#NOTE }" ;;
 		"FAIL "*)
 			line=${line#FAIL }
 			check=${line%%: *}

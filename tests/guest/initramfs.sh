@@ -125,12 +125,48 @@ guest_project() {
 	_cpio_of "$stage" "$GUEST_PROJECT"
 }
 
+# _modinfo_depends KO: the modules KO needs loaded first (the "depends="
+# field of its .modinfo section, read with binutils; .ko.xz/.ko.zst too).
+_modinfo_depends() {
+	local tmp
+	tmp=$(mktemp "$OUT/modinfo.XXXXXX")
+	case $1 in
+	*.xz) xz -dc "$1" >"$tmp" ;;
+	*.zst) zstd -qdc "$1" >"$tmp" ;;
+	*) cp "$1" "$tmp" ;;
+	esac
+	objcopy -O binary --only-section=.modinfo "$tmp" "$tmp.mi" &&
+		tr '\0' '\n' <"$tmp.mi" | sed -n 's/^depends=//p' | tr ',' ' '
+	rm -f "$tmp" "$tmp.mi"
+}
+
+# _stage_module_deps KVER KO STAGE: the kernel's own modules that KO needs
+# loaded first, and theirs, copied from the unpacked image into STAGE.
+# Debian's 5.10 builds the PTP core as ptp.ko (needing pps_core.ko); later
+# kernels have both built in, and there is nothing to copy.
+_stage_module_deps() {
+	local kver=$1 ko=$2 stage=$3 moddir todo seen=" " name path rel
+	moddir=$KERNELS/$kver/root/lib/modules/$kver
+	todo=$(_modinfo_depends "$ko")
+	while [ -n "${todo// /}" ]; do
+		read -r name todo <<<"$todo"
+		case $seen in *" $name "*) continue ;; esac
+		seen="$seen$name "
+		path=$(find "$moddir/kernel" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) | head -n 1)
+		[ -n "$path" ] || { echo "module $name, needed by $ko, is not in $moddir" >&2; return 1; }
+		rel=${path#"$moddir"/}
+		mkdir -p "$stage/lib/modules/$kver/$(dirname "$rel")"
+		cp "$path" "$stage/lib/modules/$kver/$rel"
+		todo="$todo $(_modinfo_depends "$path")"
+	done
+}
+
 # guest_initrd KVER MODULE_KO: the full initrd for one kernel; sets GUEST_INITRD.
 # Our module goes where DKMS puts it (updates/dkms) with a depmod index, so
 # modprobe and udev's autoload find it; the distribution's in-tree module is
 # kept aside under /opt/ptpvmw/intree as the reference.
 guest_initrd() {
-	local kver=$1 ko=$2 stage root
+	local kver=$1 ko=$2 stage root dm
 	root=$(chroot_root "$GUEST_SUITE")
 	stage=$OUT/guest-kernel-$kver
 	rm -rf "$stage"
@@ -142,12 +178,15 @@ guest_initrd() {
 	# What the kernel has built in, so modprobe knows (PTP is built in).
 	cp "$KERNELS/$kver/root/lib/modules/$kver"/modules.builtin* \
 		"$KERNELS/$kver/root/lib/modules/$kver/modules.order" "$stage/lib/modules/$kver/"
-	# depmod from the chroot's kmod, run on the host's copy of the tree.
-	mkdir -p "$root/build/depmod"
-	rm -rf "$root/build/depmod/lib"
-	cp -r "$stage/lib" "$root/build/depmod/"
-	chroot "$root" depmod -b /build/depmod "$kver" || return 1
-	cp "$root/build/depmod/lib/modules/$kver"/modules.* "$stage/lib/modules/$kver/"
+	# What the kernel has as modules but our module needs (5.10: ptp.ko).
+	_stage_module_deps "$kver" "$ko" "$stage" || return 1
+	# depmod from the chroot's kmod, run on a copy of the tree (one per run).
+	mkdir -p "$root/build"
+	dm=$(mktemp -d "$root/build/depmod.XXXXXX") || return 1
+	cp -r "$stage/lib" "$dm/"
+	chroot "$root" depmod -b "/build/${dm##*/}" "$kver" || return 1
+	cp "$dm/lib/modules/$kver"/modules.* "$stage/lib/modules/$kver/"
+	rm -rf "$dm"
 	_cpio_of "$stage" "$stage.cpio"
 	GUEST_INITRD=$OUT/initrd-$kver.cpio
 	cat "$GUEST_USERLAND" "$GUEST_PROJECT" "$stage.cpio" >"$GUEST_INITRD"

@@ -158,3 +158,18 @@ host_minus_sys_ns() {
 	r=$(guestctl backdoor 1) || return 1
 	echo $(($(kv host_ns "$r") - $(kv sys_ns "$r")))
 }
+
+# load_module_deps: what our module needs loaded first, loaded the way
+# modprobe would on an installed system. Only kernels that build the PTP core
+# as a module (Debian's 5.10: ptp.ko, pps_core.ko) have anything here; there
+# a plain insmod of ours would fail with "Unknown symbol".
+load_module_deps() {
+	local deps
+	deps=$(modinfo -F depends "$MODULE" 2>/dev/null | tr ',' ' ')
+	[ -n "$deps" ] || return 0
+	if modprobe -a $deps; then
+		note "this kernel has $deps as module(s), not built in: loaded first, as modprobe does"
+	else
+		fail "module dependencies load" "expected 'modprobe -a $deps' to succeed"
+	fi
+}
