@@ -18,6 +18,7 @@
 . "$TOP/tests/guest/boot.sh"
 . "$TOP/tests/host/tests.sh"
 . "$TOP/tests/host/matrix.sh"
+. "$TOP/tests/bench/smoke.sh"
 
 require_root
 RUN_START=$(date +%s)
@@ -101,6 +102,7 @@ done
 unset KERNEL_REACHED
 
 selected lint && host_test_lint
+selected bench && host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")"
 
 passed=$(grep -c '^PASS' "$RESULTS")
 failed=$(grep -c '^FAIL' "$RESULTS")
