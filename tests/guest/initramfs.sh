@@ -90,6 +90,11 @@ guest_userland() {
 		step "building the guest userland (busybox, chrony, linuxptp, kmod, udev)" \
 			"$OUT/guest-userland.log" _build_userland "$root" "$GUEST_USERLAND"
 	fi
+	# This run's own link to it: a concurrent run with another key may
+	# delete the cached one while this run still has kernels to boot.
+	ln -f "$GUEST_USERLAND" "$OUT/guest-userland.cpio" 2>/dev/null ||
+		cp "$GUEST_USERLAND" "$OUT/guest-userland.cpio"
+	GUEST_USERLAND=$OUT/guest-userland.cpio
 }
 
 # _build_tools: the static C programs under tests/tools, compiled in the chroot.
