@@ -7,6 +7,8 @@
 #   make install              install into /lib/modules/$(KVER)/updates
 #   make dkms-install         register with DKMS (rebuilt on kernel upgrades)
 #   make check                the test suite, in an emulated VMware guest
+#   make check-matrix         the same on every Debian kernel series, 5.10 to 7.x
+#                             (KSERIES=all); rewrites the README's support table
 #   make demo                 the driver at work in an emulated VMware guest
 #   make shell                an interactive shell in that guest
 #   make lint                 checkpatch --strict, W=1 and sparse builds (both series)
