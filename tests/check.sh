@@ -91,7 +91,7 @@ for series in $SERIES_LIST; do
 	if [ -f "$KERNEL_REACHED" ]; then
 		[ -f "$(matrix_series_file "$series")" ] ||
 			echo "ran $(kseries_suite "$series") ?" >"$(matrix_series_file "$series")"
-		record FAIL "$series" "kernel series $series: every step ran" \
+		record FAIL "$series" "every step of kernel series $series ran" \
 			"a step failed; see $OUT/series-$series.log"
 	else
 		reason=$(matrix_notrun_reason "$OUT/series-$series.log")

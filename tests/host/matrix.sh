@@ -122,7 +122,7 @@ _matrix_verdict() {
 # matrix_table: the Markdown table of this run, one row per series of
 # KSERIES_ALL, from the results file and the per-series records.
 matrix_table() {
-	local series rec state suite kver reason pf p f row s sp sf spass stotal dkms notes
+	local series rec state suite kver reason pf p f row s sp sf spass stotal dkms notes other
 	local scenarios=()
 	for s in "$TOP"/tests/scenarios/*.sh; do
 		scenarios+=("$(basename "$s" .sh)")
@@ -170,7 +170,17 @@ matrix_table() {
 		fi
 		# Each distinct note once, without the scenario that made it.
 		notes=$(sed -n "s/^NOTE \[$series\] //p" "$RESULTS" |
-			sed -E 's/^[a-z0-9-]+: ([a-z0-9-]+: )?//' | sort -u | paste -sd ';' | sed 's/;/; /g')
+			sed -E 's/^[a-z0-9-]+: ([a-z0-9-]+: )?//' | sort -u |
+			awk 'NR > 1 { printf "; " } { printf "%s", $0 }')
+		# Failures no column above counts (a step that stopped the series,
+		# a bench or host check) must still show.
+		other=$(grep "^FAIL \[$series\] " "$RESULTS" |
+			grep -vE "^FAIL \[$series\] (module build|dkms build|load: |($(IFS='|'; echo "${scenarios[*]}")): )" |
+			sed "s/^FAIL \[$series\] //; s/: .*//")
+		if [ -n "$other" ]; then
+			other="**also failed: $(echo "$other" | awk 'NR > 1 { printf "; " } { printf "%s", $0 }')**"
+			notes="$other${notes:+; $notes}"
+		fi
 		echo "$row | ${notes:-—} |"
 	done
 }
