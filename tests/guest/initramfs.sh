@@ -11,9 +11,9 @@
 # Sourced after common.sh, kseries.sh, chroot.sh and kernel.sh.
 
 GUEST_SUITE=bookworm
-GUEST_PKGS="busybox-static chrony linuxptp kmod udev tzdata"
+GUEST_PKGS="busybox-static chrony linuxptp kmod udev tzdata systemd"
 GUEST_BINS="/usr/sbin/chronyd /usr/bin/chronyc /usr/sbin/phc_ctl /usr/sbin/phc2sys
-	/bin/kmod /bin/udevadm /lib/systemd/systemd-udevd"
+	/bin/kmod /bin/udevadm /lib/systemd/systemd-udevd /lib/systemd/systemd-modules-load"
 
 # _stage_bin ROOT STAGE FILE...: copy dynamic executables and every library
 # they load (as resolved by ldd inside the chroot) into STAGE.

@@ -124,13 +124,16 @@ driver_log_since() {
 	dmesg_since "$1" | grep ptp_vmw | grep -v 'taints kernel\|module verification failed'
 }
 
-# install_dist: put the project's system-integration files where the .deb
-# installs them (paths as in debian/ptp-vmw-dkms.install).
+# install_dist: put the project's system-integration files exactly where the
+# .deb installs them (debian/ptp-vmw-dkms.install; tests/host/packages.sh
+# checks that the two agree).
 install_dist() {
-	mkdir -p /etc/udev/rules.d /etc/chrony/conf.d /etc/modules-load.d
-	cp /opt/ptpvmw/dist/udev/61-ptp-vmware.rules /etc/udev/rules.d/
+	mkdir -p /lib/udev/rules.d /usr/lib/modules-load.d /etc/chrony/conf.d \
+		/lib/systemd/system/chrony.service.d
+	cp /opt/ptpvmw/dist/udev/61-ptp-vmware.rules /lib/udev/rules.d/
+	cp /opt/ptpvmw/dist/modules-load.d/ptp_vmw.conf /usr/lib/modules-load.d/
 	cp /opt/ptpvmw/dist/chrony/ptp_vmw.conf /etc/chrony/conf.d/
-	cp /opt/ptpvmw/dist/modules-load.d/ptp_vmw.conf /etc/modules-load.d/
+	cp /opt/ptpvmw/dist/systemd/chrony.service.d/ptp-vmware.conf /lib/systemd/system/chrony.service.d/
 }
 
 # start_udev: Debian's systemd-udevd with its own rules (and ours, if
