@@ -17,6 +17,8 @@
 . "$TOP/tests/guest/initramfs.sh"
 . "$TOP/tests/guest/boot.sh"
 . "$TOP/tests/host/tests.sh"
+. "$TOP/tests/host/dkms.sh"
+. "$TOP/tests/host/packages.sh"
 . "$TOP/tests/host/matrix.sh"
 . "$TOP/tests/bench/smoke.sh"
 
@@ -71,6 +73,14 @@ run_series() {
 	matrix_build_warnings "$series" "$OUT/build-$KVER.log"
 	selected dkms-build && matrix_dkms_build "$series"
 	[ ${#SCENARIOS[@]} -gt 0 ] || return 0
+	# The guest loads the .ko DKMS built for this kernel when the DKMS test
+	# (below) left one, else the plain build.
+	if [ -f "$OUT/dkms/$KVER/ptp_vmw.ko" ]; then
+		MODULE_KO=$OUT/dkms/$KVER/ptp_vmw.ko
+		record PASS "$series" "guest module: the .ko DKMS built for $KVER ($(cat "$OUT/dkms/$KVER/installed-as"))"
+	else
+		record PASS "$series" "guest module: the plain build for $KVER (no DKMS-built one: the DKMS test did not run or failed)"
+	fi
 	guest_initrd "$KVER" "$MODULE_KO" || die "[$series] building the initrd failed"
 	for n in "${SCENARIOS[@]}"; do
 		i=$((i + 1))
@@ -78,6 +88,13 @@ run_series() {
 		run_scenario "$series" "$n"
 	done
 }
+
+# DKMS and the packages, each in a throwaway layer over the bookworm chroot.
+# The DKMS test goes first: the .ko it leaves in $OUT/dkms/<kernel>/ is what
+# the series below boot in the guest.
+rm -rf "$OUT/dkms"
+selected dkms && host_test_dkms
+selected packages && host_test_packages
 
 # A series is reached once its suite gave us a kernel (chroot, headers,
 # image package). What fails before that is "not run: <reason>", never a

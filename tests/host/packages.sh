@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The packages: the .deb (debian/, dh-dkms) and the .rpm
+# (packaging/rpm/ptp-vmw-dkms.spec) are built with the commands the README
+# gives, their version strings and payloads are compared, and both are
+# installed and removed again the way an administrator does it, inside a
+# throwaway copy-on-write layer over the cached bookworm chroot (ovl_* in
+# dkms.sh): with both Debian 12 kernel series' headers, with a kernel built
+# without PTP support, and with no kernel headers at all.
+# Sourced by tests/check.sh after dkms.sh.
+
+PKG_TOOL_PKGS="dh-dkms debhelper build-essential rpm cpio"
+
+# pkg_map DEB-PATH: where the .rpm puts what the .deb installs at DEB-PATH
+# (the two distributions' directories for the same thing), or nothing for
+# documentation, which each packs its own way.
+pkg_map() {
+	case $1 in
+	/usr/share/doc/*) ;;
+	/lib/udev/rules.d/*) echo "/usr$1" ;;
+	/etc/chrony/conf.d/*) echo "/etc/chrony.d/${1##*/}" ;;
+	/lib/systemd/system/chrony.service.d/*) echo "/usr/lib/systemd/system/chronyd.service.d/${1##*/}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# install_dist_pairs: "dist/FILE /DEST/PATH" for each file tests/guest/lib.sh's
+# install_dist copies (what the guest scenarios install).
+install_dist_pairs() {
+	sed -n '/^install_dist()/,/^}/p' "$TOP/tests/guest/lib.sh" |
+		sed -n 's|^[[:space:]]*cp /opt/ptpvmw/\(dist/[^ ]*\) \([^ ]*\)/$|\1 \2|p' |
+		while read -r f d; do echo "$f $d/${f##*/}"; done | LC_ALL=C sort
+}
+
+# deb_install_pairs: the same pairs from debian/ptp-vmw-dkms.install.
+deb_install_pairs() {
+	grep '^dist/' "$TOP/debian/ptp-vmw-dkms.install" |
+		while read -r f d; do echo "$f /$d/${f##*/}"; done | LC_ALL=C sort
+}
+
+host_test_packages() {
+	local S=packages version lines series kver kvers=() ka kb noptp log deb rpmf logs src
+	local seen exp f m missing fails0
+	say "packages: .deb and .rpm built, installed and removed (in a throwaway layer over the $DKMS_SUITE chroot)"
+	fails0=$(grep -c '^FAIL' "$RESULTS")
+	logs=$OUT/packages
+	rm -rf "$logs"
+	mkdir -p "$logs"
+	version=$(sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$/\1/p' "$TOP/dkms.conf")
+	lines=$(dkms_kernels) || {
+		record FAIL "$S" "package test: kernel headers of the $DKMS_SUITE series installed in the chroot" "kernel_prepare failed; see above"
+		return 0
+	}
+	while read -r series kver; do kvers+=("$kver"); done <<<"$lines"
+	ka=${kvers[0]}
+	kb=${kvers[${#kvers[@]}-1]}
+	chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS $PKG_TOOL_PKGS
+
+	ovl_new pkg
+	ovl_fast_dpkg pkg
+	src=$(ovl_upper pkg)/build/ptp-vmw
+	mkdir -p "$src"
+	(cd "$TOP" && cp -r $DRIVER_FILES debian dist packaging README.md "$src/")
+	rm -f "$src"/compat/probed.h*
+
+	# ---- Building, with the README's commands --------------------------
+	deb=ptp-vmw-dkms_${version}_all.deb
+	rpmf=ptp-vmw-dkms-$version-1.noarch.rpm
+	t_step "$S" "dpkg-buildpackage -us -uc -b builds the .deb" "$logs/deb-build.log" \
+		ovl_run pkg sh -c 'cd /build/ptp-vmw && dpkg-buildpackage -us -uc -b'
+	t_step "$S" "rpmbuild -bb builds the .rpm" "$logs/rpm-build.log" \
+		ovl_run pkg sh -c 'cd /build/ptp-vmw &&
+			rpmbuild -bb --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD" packaging/rpm/ptp-vmw-dkms.spec'
+	t_eq "$S" "the .deb is $deb (version from dkms.conf)" "$deb" \
+		"$(cd "$(ovl_upper pkg)/build" && ls -- *.deb 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+	t_eq "$S" "the .rpm is $rpmf (noarch)" "$rpmf" \
+		"$(cd "$src/rpmbuild/RPMS" 2>/dev/null && find . -name '*.rpm' | sed 's|.*/||' | tr '\n' ' ' | sed 's/ $//')"
+	if [ ! -f "$(ovl_upper pkg)/build/$deb" ] || [ ! -f "$src/rpmbuild/RPMS/noarch/$rpmf" ]; then
+		record FAIL "$S" "packages built: the rest of the package test" "skipped: no .deb or no .rpm (logs in $logs)"
+		return 0
+	fi
+	cp "$(ovl_upper pkg)/build/$deb" "$src/rpmbuild/RPMS/noarch/$rpmf" "$logs/"
+	deb=/build/$deb
+	rpmf=/build/ptp-vmw/rpmbuild/RPMS/noarch/$rpmf
+
+	# ---- One version string --------------------------------------------
+	t_eq "$S" "version: debian/changelog equals dkms.conf's PACKAGE_VERSION" "$version" \
+		"$(ovl_run pkg sh -c 'cd /build/ptp-vmw && dpkg-parsechangelog -S Version')"
+	t_eq "$S" "version: the spec's Version equals dkms.conf's PACKAGE_VERSION" "$version" \
+		"$(ovl_run pkg rpmspec -q --srpm --qf '%{VERSION}' /build/ptp-vmw/packaging/rpm/ptp-vmw-dkms.spec 2>&1)"
+	t_eq "$S" "version: the .deb's control Version equals dkms.conf's PACKAGE_VERSION" "$version" \
+		"$(ovl_run pkg dpkg-deb -f "$deb" Version)"
+	t_eq "$S" "version: the .rpm's VERSION equals dkms.conf's PACKAGE_VERSION" "$version" \
+		"$(ovl_run pkg rpm -qp --qf '%{VERSION}' "$rpmf" 2>&1)"
+	t_eq "$S" "version: both packages ship /usr/src/ptp_vmw-$version (what DKMS registers)" \
+		"/usr/src/ptp_vmw-$version/dkms.conf /usr/src/ptp_vmw-$version/dkms.conf" \
+		"$(ovl_run pkg sh -c "dpkg-deb -c $deb | awk '{print \$6}' | sed 's|^\\.||' | grep '^/usr/src/.*/dkms.conf\$';
+			rpm -qlp $rpmf | grep '^/usr/src/.*/dkms.conf\$'" | tr '\n' ' ' | sed 's/ $//')"
+
+	# ---- What the packages are and carry -------------------------------
+	t_eq "$S" ".deb: Architecture all" all "$(ovl_run pkg dpkg-deb -f "$deb" Architecture)"
+	t_match "$S" ".deb: depends on dkms (dh_dkms, >= 3.0.3-4~ for BUILD_EXCLUSIVE_CONFIG)" \
+		'^dkms \(>= 3\.0\.3-4~\)' "$(ovl_run pkg dpkg-deb -f "$deb" Depends)"
+	t_eq "$S" ".rpm: noarch, requires dkms" "noarch dkms >= 3.0" \
+		"$(ovl_run pkg sh -c "rpm -qp --qf '%{ARCH} ' $rpmf; rpm -qpR $rpmf | grep '^dkms'" 2>&1)"
+	t_eq "$S" ".deb: /usr/src/ptp_vmw-$version holds exactly the driver's files (DRIVER_FILES)" \
+		"$(cd "$TOP" && find $DRIVER_FILES -type f ! -name 'probed.h*' | LC_ALL=C sort | tr '\n' ' ')" \
+		"$(ovl_run pkg dpkg-deb -c "$deb" | awk '$1 ~ /^-/ {print $6}' |
+			sed -n "s|^\./usr/src/ptp_vmw-$version/||p" | LC_ALL=C sort | tr '\n' ' ')"
+	ovl_run pkg dpkg-deb -c "$deb" | awk '$1 ~ /^-/ {print $6}' | sed 's|^\.||' | LC_ALL=C sort >"$logs/deb-files.txt"
+	ovl_run pkg rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpmf" |
+		awk '$1 ~ /^-/ {print $2}' | LC_ALL=C sort >"$logs/rpm-files.txt"
+	while read -r f; do pkg_map "$f"; done <"$logs/deb-files.txt" | LC_ALL=C sort >"$logs/deb-files-mapped.txt"
+	grep -vE '^/usr/share/(doc|licenses)/' "$logs/rpm-files.txt" >"$logs/rpm-files-nodoc.txt"
+	t_none "$S" "the .rpm's file list matches the .deb's payload (distribution paths mapped, documentation aside)" \
+		"differences (< only in the .deb, > only in the .rpm)" \
+		"$(diff "$logs/deb-files-mapped.txt" "$logs/rpm-files-nodoc.txt" | grep '^[<>]')"
+	# Same bytes too: both payloads unpacked, every mapped pair compared.
+	ovl_run pkg sh -c "rm -rf /build/x-deb /build/x-rpm && mkdir -p /build/x-deb /build/x-rpm &&
+		dpkg-deb -x $deb /build/x-deb && cd /build/x-rpm && rpm2cpio $rpmf | cpio -idm --quiet"
+	missing=""
+	while read -r f; do
+		m=$(pkg_map "$f")
+		[ -n "$m" ] || continue
+		cmp -s "$(ovl_upper pkg)/build/x-deb$f" "$(ovl_upper pkg)/build/x-rpm$m" || missing="$missing $f"
+	done <"$logs/deb-files.txt"
+	t_none "$S" "every file of the .rpm has the same bytes as its .deb counterpart" "differing files" "$missing"
+	missing=""
+	while read -r f d; do
+		cmp -s "$TOP/$f" "$(ovl_upper pkg)/build/x-deb$d" || missing="$missing $f"
+	done < <(deb_install_pairs)
+	t_none "$S" "the .deb installs dist/'s files unchanged" "differing files" "$missing"
+	exp=$(deb_install_pairs)
+	t_eq "$S" "the guest scenarios' install_dist puts each dist/ file where the .deb does" \
+		"$(echo "$exp" | tr '\n' ';')" "$(install_dist_pairs | tr '\n' ';')"
+	t_none "$S" "no maintainer script of either package unloads the module (a running clock stays)" "scripts that do" \
+		"$(ovl_run pkg sh -c "rm -rf /build/ctl && dpkg-deb -e $deb /build/ctl && rpm -qp --scripts $rpmf >/build/ctl/rpm-scripts &&
+			grep -lE 'rmmod|modprobe +(-r|--remove)' /build/ctl/*" 2>/dev/null)"
+
+	# ---- dpkg -i and dpkg --purge, with a PTP-less kernel around -------
+	# A copy of the first series' headers whose .config lacks
+	# CONFIG_PTP_1588_CLOCK: what DKMS sees of a kernel without PTP support.
+	noptp=${ka%-*}+noptp-${ka##*-}
+	ovl_run pkg sh -c '
+		k=$1 n=$2
+		cp -a /usr/src/linux-headers-$k /usr/src/linux-headers-$n &&
+		sed -i "s/^CONFIG_PTP_1588_CLOCK=.*/# CONFIG_PTP_1588_CLOCK is not set/" /usr/src/linux-headers-$n/.config &&
+		mkdir -p /lib/modules/$n && ln -s /usr/src/linux-headers-$n /lib/modules/$n/build' sh "$ka" "$noptp"
+	# As on an installed system: the distribution's ptp_vmw and a depmod index
+	# for each kernel, and the directories that systemd and (on RHEL-like
+	# systems) the filesystem package own, which the minimal chroot lacks.
+	stage_intree pkg "${kvers[@]}"
+	ovl_run pkg mkdir -p /usr/lib/modules-load.d /usr/share/licenses
+	ovl_snapshot pkg "$logs/paths-before.txt"
+	log=$logs/dpkg-install.log
+	t_step "$S" "dpkg -i $(basename "$deb") succeeds (a kernel without PTP support among the kernels)" "$log" \
+		ovl_run pkg dpkg -i "$deb"
+	for kver in "${kvers[@]}"; do
+		t_eq "$S" "dpkg -i: DKMS built and installed $MODNAME for $kver" installed "$(dkms_state pkg "$kver")"
+		t_match "$S" "dpkg -i: modinfo -k $kver -n $MODNAME resolves to updates/dkms" \
+			"^/lib/modules/$(ere_quote "$kver")/updates/dkms/$MODNAME\.ko" "$(modinfo_path pkg "$kver")"
+	done
+	t_eq "$S" "dpkg -i: nothing built for the PTP-less kernel" "" \
+		"$(ovl_run pkg sh -c "ls /lib/modules/$noptp/updates/dkms 2>/dev/null; dkms status -m $MODNAME -k $noptp | grep -E 'built|installed'")"
+	t_log "$S" "dpkg -i: DKMS says why the PTP-less kernel gets no module (BUILD_EXCLUSIVE)" \
+		"includes a BUILD_EXCLUSIVE directive which does not match this kernel" "$log"
+	t_eq "$S" "dpkg -i: dpkg records the package as installed" "install ok installed" \
+		"$(ovl_run pkg dpkg-query -W -f='${Status}' ptp-vmw-dkms 2>&1)"
+	t_none "$S" "dpkg -i: the udev rule, chrony and systemd drop-ins, modules-load file and sources are in place" \
+		"missing files" "$(ovl_run pkg sh -c 'for f; do [ -f "$f" ] || echo "$f"; done' sh $(cat "$logs/deb-files.txt"))"
+	log=$logs/dpkg-purge.log
+	t_step "$S" "dpkg --purge ptp-vmw-dkms succeeds" "$log" ovl_run pkg dpkg --purge ptp-vmw-dkms
+	t_eq "$S" "dpkg --purge: dkms status knows no $MODNAME" "" "$(dkms_all pkg)"
+	ovl_snapshot pkg "$logs/paths-after-purge.txt"
+	t_none "$S" "dpkg --purge: no file of the package or of DKMS's build is left behind" "new paths" \
+		"$(ovl_leftovers "$logs/paths-before.txt" "$logs/paths-after-purge.txt")"
+	t_none "$S" "dpkg --purge: no modules.dep mentions updates/dkms/$MODNAME" "mentions" \
+		"$(ovl_run pkg sh -c "grep -l 'updates/dkms/$MODNAME' /lib/modules/*/modules.dep" 2>/dev/null)"
+
+	# ---- rpm -i and rpm -e: the spec's scriptlets, for real --------------
+	# Debian's rpm installs it (--nodeps: dkms is a Debian package here, not
+	# in rpm's database); DKMS then behaves as on Debian (updates/dkms).
+	log=$logs/rpm-install.log
+	t_step "$S" "rpm -i $(basename "$rpmf") succeeds (its %post runs DKMS)" "$log" \
+		ovl_run pkg rpm -i --nodeps "$rpmf"
+	for kver in "${kvers[@]}"; do
+		t_eq "$S" "rpm -i: the %post built and installed $MODNAME for $kver" installed "$(dkms_state pkg "$kver")"
+	done
+	t_log "$S" "rpm -i: the %post says why the PTP-less kernel gets no module" \
+		"not built for $noptp: dkms.conf's BUILD_EXCLUSIVE rules exclude it" "$log"
+	t_none "$S" "rpm -i: every file of the .rpm is in place" "missing files" \
+		"$(ovl_run pkg sh -c 'for f; do [ -f "$f" ] || echo "$f"; done' sh $(cat "$logs/rpm-files.txt"))"
+	log=$logs/rpm-erase.log
+	t_step "$S" "rpm -e ptp-vmw-dkms succeeds (its %preun runs dkms remove)" "$log" \
+		ovl_run pkg rpm -e --nodeps ptp-vmw-dkms
+	t_eq "$S" "rpm -e: dkms status knows no $MODNAME" "" "$(dkms_all pkg)"
+	ovl_snapshot pkg "$logs/paths-after-erase.txt"
+	t_none "$S" "rpm -e: no file of the package or of DKMS's build is left behind" "new paths" \
+		"$(ovl_leftovers "$logs/paths-before.txt" "$logs/paths-after-erase.txt")"
+
+	# ---- No kernel headers at all ----------------------------------------
+	ovl_run pkg sh -c 'n=$1; shift
+		rm -rf /lib/modules/$n /usr/src/linux-headers-$n
+		for k; do dpkg --purge linux-headers-$k || exit 1; done' sh "$noptp" "${kvers[@]}" \
+		>"$logs/headers-purge.log" 2>&1 ||
+		record FAIL "$S" "no headers: the kernel headers purged from the layer" "see $logs/headers-purge.log"
+	log=$logs/dpkg-install-noheaders.log
+	t_step "$S" "no headers: dpkg -i $(basename "$deb") still succeeds" "$log" ovl_run pkg dpkg -i "$deb"
+	t_log "$S" "no headers: DKMS says the module was not built because the headers are missing" \
+		"kernel headers for this kernel do not seem to be installed" "$log"
+	t_match "$S" "no headers: DKMS has the sources registered, built for no kernel" \
+		"^$MODNAME/$(ere_quote "$version"): added\$" "$(dkms_all pkg)"
+	log=$logs/dpkg-purge-noheaders.log
+	t_step "$S" "no headers: dpkg --purge ptp-vmw-dkms succeeds" "$log" ovl_run pkg dpkg --purge ptp-vmw-dkms
+	t_none "$S" "no headers: after the purge neither DKMS nor /usr/src knows $MODNAME" "traces" \
+		"$(ovl_run pkg sh -c "dkms status -m $MODNAME; ls -d /var/lib/dkms/$MODNAME /usr/src/$MODNAME-* 2>/dev/null")"
+
+	if [ "$(grep -c '^FAIL' "$RESULTS")" -eq "$fails0" ]; then
+		ovl_drop pkg
+	else
+		say "package test: layer kept for a look in $OVL_BASE/pkg (upper/ holds what changed)"
+	fi
+}
