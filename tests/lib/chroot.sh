@@ -80,7 +80,10 @@ chroot_ensure() {
 	# Several runs (and engineers) share the cache: one builder per suite.
 	mkdir -p "$CHROOTS"
 	exec {_chroot_lock}>"$CHROOTS/.lock-$suite"
-	flock "$_chroot_lock"
+	flock -n "$_chroot_lock" || {
+		say "waiting for another run to finish with the $suite chroot ..."
+		flock "$_chroot_lock"
+	}
 	_chroot_ensure_locked "$suite" "$@"
 	rc=$?
 	exec {_chroot_lock}>&-

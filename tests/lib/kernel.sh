@@ -102,7 +102,10 @@ kernel_prepare() {
 	mkdir -p "$KERNELS"
 	# One unpacker per kernel, however many runs share the cache.
 	exec {_kernel_lock}>"$KERNELS/.lock-$KVER"
-	flock "$_kernel_lock"
+	flock -n "$_kernel_lock" || {
+		say "waiting for another run to finish unpacking $KVER ..."
+		flock "$_kernel_lock"
+	}
 	if [ "$(cat "$KDIR_IMAGE/.complete" 2>/dev/null)" != "$KVER" ] || [ ! -s "$KDIR_IMAGE/vmlinux" ]; then
 		step "unpacking kernel image $KVER" "$OUT/kernel-$KVER.log" \
 			_unpack_kernel "$KSUITE" "$KVER" "$KDIR_IMAGE"
