@@ -131,6 +131,16 @@ t_step() {
 	fi
 }
 
+# readme_has_cmds SERIES CMD...: the README gives each CMD verbatim.
+readme_has_cmds() {
+	local series=$1 c missing=""
+	shift
+	for c in "$@"; do
+		grep -qF -- "$c" "$TOP/README.md" || missing="$missing [$c]"
+	done
+	t_none "$series" "the README gives the install commands this test runs, verbatim" "missing commands" "$missing"
+}
+
 # dkms_state NAME KVER: DKMS's word for our module on KVER ("installed",
 # "built", "added" or "" when DKMS has nothing for that kernel).
 dkms_state() {
@@ -220,6 +230,8 @@ host_test_dkms() {
 	ovl_snapshot dkms "$OUT/dkms-paths-before.txt"
 
 	# 1. make dkms-install: add, build and install for every kernel with headers.
+	readme_has_cmds "$S" "sudo make dkms-install" "sudo make dkms-remove" \
+		"sudo mokutil --import /var/lib/dkms/mok.pub"
 	log=$OUT/dkms-install.log
 	t_step "$S" "make dkms-install succeeds (dkms add, build, install)" "$log" \
 		ovl_run dkms sh -c 'cd /build/src && make dkms-install'
@@ -243,6 +255,9 @@ host_test_dkms() {
 			record FAIL "$S" "the DKMS-built module for $kver copied out for the guest" "could not read $p"
 		fi
 	done
+	t_match "$S" "DKMS's certificate, the one the README enrolls with mokutil, is /var/lib/dkms/mok.pub" \
+		"DKMS module signing key" \
+		"$(ovl_run dkms openssl x509 -inform DER -in /var/lib/dkms/mok.pub -noout -subject 2>&1)"
 	t_eq "$S" "make dkms-install: /usr/src/$MODNAME-$version holds exactly the driver's files (DRIVER_FILES)" \
 		"$(cd "$TOP" && find $DRIVER_FILES -type f ! -name 'probed.h*' | LC_ALL=C sort | tr '\n' ' ')" \
 		"$(ovl_run dkms sh -c "cd /usr/src/$MODNAME-$version && find . -type f | sed 's|^\./||'" | LC_ALL=C sort | tr '\n' ' ')"

@@ -8,7 +8,11 @@
 # without PTP support, and with no kernel headers at all.
 # Sourced by tests/check.sh after dkms.sh.
 
-PKG_TOOL_PKGS="dh-dkms debhelper build-essential rpm cpio"
+PKG_TOOL_PKGS="dh-dkms debhelper build-essential rpm cpio systemd chrony"
+
+# The build commands, as the README gives them (run from the checkout's top).
+DEB_BUILD_CMD='dpkg-buildpackage -us -uc -b'
+RPM_BUILD_CMD='rpmbuild -bb --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD" packaging/rpm/ptp-vmw-dkms.spec'
 
 # pkg_map DEB-PATH: where the .rpm puts what the .deb installs at DEB-PATH
 # (the two distributions' directories for the same thing), or nothing for
@@ -62,14 +66,19 @@ host_test_packages() {
 	(cd "$TOP" && cp -r $DRIVER_FILES debian dist packaging README.md "$src/")
 	rm -f "$src"/compat/probed.h*
 
-	# ---- Building, with the README's commands --------------------------
+	# ---- One version string, then building with the README's commands ---
+	t_eq "$S" "version: debian/changelog equals dkms.conf's PACKAGE_VERSION" "$version" \
+		"$(ovl_run pkg sh -c 'cd /build/ptp-vmw && dpkg-parsechangelog -S Version')"
+	t_eq "$S" "version: the spec's Version equals dkms.conf's PACKAGE_VERSION" "$version" \
+		"$(ovl_run pkg rpmspec -q --srpm --qf '%{VERSION}' /build/ptp-vmw/packaging/rpm/ptp-vmw-dkms.spec 2>&1)"
 	deb=ptp-vmw-dkms_${version}_all.deb
 	rpmf=ptp-vmw-dkms-$version-1.noarch.rpm
-	t_step "$S" "dpkg-buildpackage -us -uc -b builds the .deb" "$logs/deb-build.log" \
-		ovl_run pkg sh -c 'cd /build/ptp-vmw && dpkg-buildpackage -us -uc -b'
+	readme_has_cmds "$S" "$DEB_BUILD_CMD" "sudo dpkg -i ../$deb" "sudo dpkg --purge ptp-vmw-dkms" \
+		"$RPM_BUILD_CMD" "ptp-vmw-dkms-$version-1*.noarch.rpm"
+	t_step "$S" "$DEB_BUILD_CMD builds the .deb" "$logs/deb-build.log" \
+		ovl_run pkg sh -c "cd /build/ptp-vmw && $DEB_BUILD_CMD"
 	t_step "$S" "rpmbuild -bb builds the .rpm" "$logs/rpm-build.log" \
-		ovl_run pkg sh -c 'cd /build/ptp-vmw &&
-			rpmbuild -bb --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD" packaging/rpm/ptp-vmw-dkms.spec'
+		ovl_run pkg sh -c "cd /build/ptp-vmw && $RPM_BUILD_CMD"
 	t_eq "$S" "the .deb is $deb (version from dkms.conf)" "$deb" \
 		"$(cd "$(ovl_upper pkg)/build" && ls -- *.deb 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 	t_eq "$S" "the .rpm is $rpmf (noarch)" "$rpmf" \
@@ -82,11 +91,7 @@ host_test_packages() {
 	deb=/build/$deb
 	rpmf=/build/ptp-vmw/rpmbuild/RPMS/noarch/$rpmf
 
-	# ---- One version string --------------------------------------------
-	t_eq "$S" "version: debian/changelog equals dkms.conf's PACKAGE_VERSION" "$version" \
-		"$(ovl_run pkg sh -c 'cd /build/ptp-vmw && dpkg-parsechangelog -S Version')"
-	t_eq "$S" "version: the spec's Version equals dkms.conf's PACKAGE_VERSION" "$version" \
-		"$(ovl_run pkg rpmspec -q --srpm --qf '%{VERSION}' /build/ptp-vmw/packaging/rpm/ptp-vmw-dkms.spec 2>&1)"
+	# ---- The built packages' versions --------------------------------
 	t_eq "$S" "version: the .deb's control Version equals dkms.conf's PACKAGE_VERSION" "$version" \
 		"$(ovl_run pkg dpkg-deb -f "$deb" Version)"
 	t_eq "$S" "version: the .rpm's VERSION equals dkms.conf's PACKAGE_VERSION" "$version" \
@@ -137,14 +142,17 @@ host_test_packages() {
 			grep -lE 'rmmod|modprobe +(-r|--remove)' /build/ctl/*" 2>/dev/null)"
 
 	# ---- dpkg -i and dpkg --purge, with a PTP-less kernel around -------
-	# A copy of the first series' headers whose .config lacks
-	# CONFIG_PTP_1588_CLOCK: what DKMS sees of a kernel without PTP support.
+	# A kernel without PTP support: a copy of the first series' headers with
+	# CONFIG_PTP_1588_CLOCK taken out of its configuration (.config, which
+	# DKMS reads, and auto.conf and autoconf.h, which a build would see).
 	noptp=${ka%-*}+noptp-${ka##*-}
 	ovl_run pkg sh -c '
-		k=$1 n=$2
-		cp -a /usr/src/linux-headers-$k /usr/src/linux-headers-$n &&
-		sed -i "s/^CONFIG_PTP_1588_CLOCK=.*/# CONFIG_PTP_1588_CLOCK is not set/" /usr/src/linux-headers-$n/.config &&
-		mkdir -p /lib/modules/$n && ln -s /usr/src/linux-headers-$n /lib/modules/$n/build' sh "$ka" "$noptp"
+		k=$1 n=$2 h=/usr/src/linux-headers-$2
+		cp -a /usr/src/linux-headers-$k "$h" &&
+		sed -i "s/^CONFIG_PTP_1588_CLOCK=.*/# CONFIG_PTP_1588_CLOCK is not set/" "$h/.config" &&
+		sed -i "/^CONFIG_PTP_1588_CLOCK=/d" "$h/include/config/auto.conf" &&
+		sed -i "/^#define CONFIG_PTP_1588_CLOCK\(_MODULE\)\? 1\$/d" "$h/include/generated/autoconf.h" &&
+		mkdir -p /lib/modules/$n && ln -s "$h" /lib/modules/$n/build' sh "$ka" "$noptp"
 	# As on an installed system: the distribution's ptp_vmw and a depmod index
 	# for each kernel, and the directories that systemd and (on RHEL-like
 	# systems) the filesystem package own, which the minimal chroot lacks.
@@ -153,7 +161,7 @@ host_test_packages() {
 	ovl_snapshot pkg "$logs/paths-before.txt"
 	log=$logs/dpkg-install.log
 	t_step "$S" "dpkg -i $(basename "$deb") succeeds (a kernel without PTP support among the kernels)" "$log" \
-		ovl_run pkg dpkg -i "$deb"
+		ovl_run pkg sh -c "cd /build/ptp-vmw && dpkg -i ../$(basename "$deb")"
 	for kver in "${kvers[@]}"; do
 		t_eq "$S" "dpkg -i: DKMS built and installed $MODNAME for $kver" installed "$(dkms_state pkg "$kver")"
 		t_match "$S" "dpkg -i: modinfo -k $kver -n $MODNAME resolves to updates/dkms" \
@@ -167,6 +175,13 @@ host_test_packages() {
 		"$(ovl_run pkg dpkg-query -W -f='${Status}' ptp-vmw-dkms 2>&1)"
 	t_none "$S" "dpkg -i: the udev rule, chrony and systemd drop-ins, modules-load file and sources are in place" \
 		"missing files" "$(ovl_run pkg sh -c 'for f; do [ -f "$f" ] || echo "$f"; done' sh $(cat "$logs/deb-files.txt"))"
+	# systemd's own reading of chrony.service with the drop-in installed.
+	seen=$(ovl_run pkg env SYSTEMD_LOG_LEVEL=debug systemd-analyze verify --man=no chrony.service 2>&1)
+	echo "$seen" >"$logs/systemd-analyze-chrony.log"
+	t_match "$S" "dpkg -i: systemd-analyze: chrony.service has the drop-in and Wants=dev-ptp_vmware.device" \
+		"Wants: dev-ptp_vmware\.device" "$seen"
+	t_match "$S" "dpkg -i: systemd-analyze: chrony.service is ordered After=dev-ptp_vmware.device" \
+		"After: dev-ptp_vmware\.device" "$seen"
 	log=$logs/dpkg-purge.log
 	t_step "$S" "dpkg --purge ptp-vmw-dkms succeeds" "$log" ovl_run pkg dpkg --purge ptp-vmw-dkms
 	t_eq "$S" "dpkg --purge: dkms status knows no $MODNAME" "" "$(dkms_all pkg)"
