@@ -114,6 +114,9 @@ _build_tools() {
 # guest_project: tools, scenarios, /init and dist/ into a cpio; sets GUEST_PROJECT.
 guest_project() {
 	local root stage
+	# The tools are static C, compiled in the chroot (a cold cache has no
+	# compiler there until something installs one).
+	chroot_ensure "$GUEST_SUITE" gcc libc6-dev
 	root=$(chroot_root "$GUEST_SUITE")
 	stage=$OUT/guest-project
 	rm -rf "$stage"
