@@ -84,6 +84,16 @@ _qemu_args() {
 	QARGS+=($BOOT_QEMU -append "$kargs")
 }
 
+# split_fail "FAIL name<TAB>detail": sets FAIL_CHECK and FAIL_DETAIL. Lines
+# without a tab (tools that print "FAIL name: detail") split at the first ": ".
+split_fail() {
+	local line=${1#FAIL }
+	case $line in
+	*$'\t'*) FAIL_CHECK=${line%%$'\t'*} FAIL_DETAIL=${line#*$'\t'} ;;
+	*) FAIL_CHECK=${line%%: *} FAIL_DETAIL=${line#*: } ;;
+	esac
+}
+
 # Host-side helpers for a scenario's host() function.
 pass() { record PASS "$SERIES" "$1"; }
 fail() { record FAIL "$SERIES" "$1" "$2"; }
@@ -140,10 +150,8 @@ run_scenario() {
 		"PASS "*) record PASS "$series" "${line#PASS }" ;;
 		"NOTE "*) record NOTE "$series" "$name: ${line#NOTE }" ;;
 		"FAIL "*)
-			line=${line#FAIL }
-			check=${line%%: *}
-			detail=${line#*: }
-			record FAIL "$series" "$check" "$detail
+			split_fail "$line"
+			record FAIL "$series" "$FAIL_CHECK" "$FAIL_DETAIL
           guest dmesg (tail; all in $RUN_DIR):
 $dmesg_tail"
 			;;

@@ -27,7 +27,8 @@ guest() {
 	start_udev
 	show "$(dmesg | grep 'ptp_vmw.*registered as' | sed 's/^\[[^]]*\] //')"
 	show "/dev/ptp_vmware -> $(readlink /dev/ptp_vmware)   (udev rule dist/udev/61-ptp-vmware.rules)"
-	show "phc_ctl /dev/ptp_vmware get: $(phc_ctl /dev/ptp_vmware get 2>&1 | sed -n 's/.*\(clock time is [0-9.]*\).*/\1/p')"
+	# linuxptp 3.1 (Debian 12) cannot parse a PHC index from a symlink's name.
+	show "phc_ctl \$(readlink -f /dev/ptp_vmware) get: $(phc_ctl "$(readlink -f /dev/ptp_vmware)" get 2>&1 | sed -n 's/.*\(clock time is [0-9.]*\).*/\1/p')"
 	show "Before chrony:  $(phc_and_sys)"
 	show "Starting chronyd: Debian's chrony.conf + dist/chrony/ptp_vmw.conf (refclock PHC /dev/ptp_vmware poll 0 dpoll -2)"
 	start_chronyd

@@ -2,7 +2,7 @@
 # Helpers for scenario scripts inside the guest (busybox sh). Every check
 # reports one line on fd 3 (the second serial port), read by the host:
 #   PASS name
-#   FAIL name: expected ..., saw ...
+#   FAIL name<TAB>expected ..., saw ...
 #   VALUE key=value        (for checks the host makes after the guest stops)
 
 KREL=$(uname -r)
@@ -19,7 +19,8 @@ modinfo() { /sbin/modinfo "$@"; }
 lsmod() { /sbin/lsmod "$@"; }
 
 pass() { echo "PASS $1" >&3; }
-fail() { echo "FAIL $1: $2" >&3; }
+# A tab separates a failed check's name (which has ": " in it) from the detail.
+fail() { printf 'FAIL %s\t%s\n' "$1" "$2" >&3; }
 value() { echo "VALUE $1=$2" >&3; }
 note() { echo "NOTE $*" >&3; }
 

@@ -10,7 +10,7 @@ _record_lines() {
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*) record PASS "$series" "${line#PASS }" ;;
-		"FAIL "*) line=${line#FAIL }; record FAIL "$series" "${line%%: *}" "${line#*: }" ;;
+		"FAIL "*) split_fail "$line"; record FAIL "$series" "$FAIL_CHECK" "$FAIL_DETAIL" ;;
 		esac
 	done <"$2"
 }
