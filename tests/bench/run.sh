@@ -7,6 +7,9 @@
 #                                    (default: the two Debian 12 ships);
 #                                    writes bench/results/<date>-<series>.md
 #                                    and its PNG plots, and bench/results/latest.md
+#   bash tests/bench/run.sh report   the tables and plots again, from the raw
+#                                    results of the last run in $OUT/bench (no
+#                                    boots): for a change to report.py
 #   bash tests/bench/run.sh smoke    tiny counts, one series (BENCH_SMOKE_SERIES,
 #                                    default 6.12); everything goes to
 #                                    $OUT/bench/results, nothing into bench/.
@@ -31,6 +34,7 @@ MODE=${1:-full}
 RUN_START=$(date +%s)
 DATE=$(date -u +%Y-%m-%d)
 BENCH_OUT=$OUT/bench
+RUN_MODE=$MODE
 
 case $MODE in
 full)
@@ -57,15 +61,22 @@ smoke)
 	BENCH_CALLS_N=1000
 	BENCH_CALLS_SYSOFF=20
 	;;
-*) die "usage: tests/bench/run.sh [full|smoke]" ;;
+report)
+	[ -f "$OUT/bench/meta.sh" ] || die "no earlier bench run in $OUT/bench to report on"
+	# shellcheck disable=SC1091
+	. "$OUT/bench/meta.sh"
+	;;
+*) die "usage: tests/bench/run.sh [full|smoke|report]" ;;
 esac
 BENCH_LOCK_TIMEOUT=60
 BENCH_LOCK_NS=100000     # lock: chrony on VMW with |System time| < 100 us
 export BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRONY_ROUNDS \
 	BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS
 
-rm -rf "$BENCH_OUT"
-mkdir -p "$BENCH_OUT" "$RESULTS_DIR"
+if [ "$MODE" != report ]; then
+	rm -rf "$BENCH_OUT"
+	mkdir -p "$BENCH_OUT" "$RESULTS_DIR"
+fi
 : >"$RESULTS"
 
 # _bench_layer KVER: the guest's bench files (scenarios under the names /init
@@ -146,6 +157,11 @@ bench_series() {
 	SERIES=$1
 	kernel_prepare "$SERIES"
 	say "[$SERIES] kernel $KVER"
+	if [ ! -s "$KDIR_IMAGE/ptp_vmw-intree.ko" ]; then
+		# Debian's 5.10, for one: nothing to compare with, and no pretending.
+		record NOTRUN "$SERIES" "bench: not run: kernel $KVER has no in-tree ptp_vmw to compare ours with"
+		return 0
+	fi
 	module_build
 	guest_initrd "$KVER" "$MODULE_KO" || die "[$SERIES] building the initrd failed"
 	_bench_layer "$KVER" || die "[$SERIES] building the bench's initrd layer failed"
@@ -164,13 +180,19 @@ bench_series() {
 
 # bench_report SERIES: the table and the plots, from the four boots.
 bench_report() {
-	local series=$1 base log
+	local series=$1 base log meta=$BENCH_OUT/runs/$1/meta.sh
+	if [ "$MODE" = report ]; then
+		# shellcheck disable=SC1090
+		. "$meta" || return 1
+	else
+		QEMU_DESC="$("$QEMU" --version | head -n 1) ($(basename "$(dirname "$(dirname "$QEMU")")"))"
+		printf 'KVER=%q\nQEMU_DESC=%q\nMACHINE=%q\n' "$KVER" "$QEMU_DESC" "$MACHINE" >"$meta"
+	fi
 	base=$DATE-$series
 	log=$BENCH_OUT/report-$series.log
 	/usr/bin/python3 "$TOP/tests/bench/report.py" \
-		--series "$series" --kernel "$KVER" --date "$DATE" --mode "$MODE" \
-		--qemu "$("$QEMU" --version | head -n 1) ($(basename "$(dirname "$(dirname "$QEMU")")"))" \
-		--machine "$MACHINE" \
+		--series "$series" --kernel "$KVER" --date "$DATE" --mode "$RUN_MODE" \
+		--qemu "$QEMU_DESC" --machine "$MACHINE" \
 		--runs "$BENCH_OUT/runs/$series" --out "$RESULTS_DIR/$base" >"$log" 2>&1
 	local rc=$?
 	_record_bench_lines "$series" "$log"
@@ -189,9 +211,35 @@ _record_bench_lines() {
 	done <"$2"
 }
 
+# bench_latest: bench/results/latest.md, pointing at this run's tables.
+bench_latest() {
+	/usr/bin/python3 "$TOP/tests/bench/report.py" --latest "$RESULTS_DIR" --date "$DATE" \
+		--series-list "$SERIES_LIST" >"$BENCH_OUT/latest.log" 2>&1 ||
+		record FAIL bench "bench/results/latest.md written" "see $BENCH_OUT/latest.log"
+}
+
 need_pkgs gnuplot-nox python3
+if [ "$MODE" = report ]; then
+	for series in $SERIES_LIST; do
+		( bench_report "$series" ) || record FAIL "$series" "bench report for $series" "see above"
+	done
+	[ "$RUN_MODE" = full ] && bench_latest
+	passed=$(grep -c '^PASS' "$RESULTS")
+	failed=$(grep -c '^FAIL' "$RESULTS")
+	echo "bench report: $passed passed, $failed failed (tables in $RESULTS_DIR)"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	exit
+fi
 MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(awk '/^MemTotal:/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), host kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 export MACHINE
+# What "run.sh report" needs to draw this run's tables again.
+{
+	printf 'SERIES_LIST=%q\nRESULTS_DIR=%q\nDATE=%q\nRUN_MODE=%q\n' "$SERIES_LIST" "$RESULTS_DIR" "$DATE" "$MODE"
+	for n in BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRONY_ROUNDS \
+		BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS; do
+		echo "$n=${!n}"
+	done
+} >"$BENCH_OUT/meta.sh"
 say "ptp_vmw bench ($MODE): kernel series [$SERIES_LIST]; logs in $BENCH_OUT; tables in $RESULTS_DIR"
 guest_userland
 # The cached userland is shared with other runs, which may replace it: this
@@ -207,11 +255,7 @@ for series in $SERIES_LIST; do
 		record FAIL "$series" "bench for kernel series $series ran" "a step failed; see the messages above"
 done
 
-if [ "$MODE" = full ]; then
-	/usr/bin/python3 "$TOP/tests/bench/report.py" --latest "$RESULTS_DIR" --date "$DATE" \
-		--series-list "$SERIES_LIST" >"$BENCH_OUT/latest.log" 2>&1 ||
-		record FAIL bench "bench/results/latest.md written" "see $BENCH_OUT/latest.log"
-fi
+[ "$MODE" = full ] && bench_latest
 
 passed=$(grep -c '^PASS' "$RESULTS")
 failed=$(grep -c '^FAIL' "$RESULTS")
