@@ -41,7 +41,8 @@ def check(ok, name, detail=""):
     if ok:
         print("PASS bench: " + name)
     else:
-        print("FAIL bench: %s: %s" % (name, detail))
+        # A tab separates the name (which has ": " in it) from the detail.
+        print("FAIL bench: %s\t%s" % (name, detail))
 
 
 def env_int(name):

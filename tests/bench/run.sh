@@ -133,7 +133,7 @@ bench_boot() {
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*) record PASS "$SERIES" "${line#PASS }" ;;
-		"FAIL "*) line=${line#FAIL }; record FAIL "$SERIES" "${line%%: *}" "${line#*: } (logs: $RUN_DIR)" ;;
+		"FAIL "*) split_fail "$line"; record FAIL "$SERIES" "$FAIL_CHECK" "$FAIL_DETAIL (logs: $RUN_DIR)" ;;
 		esac
 	done < <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$RUN_DIR/results.txt")
 	if grep -qx "DONE $name" "$RUN_DIR/results.txt"; then
@@ -206,7 +206,7 @@ _record_bench_lines() {
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*) record PASS "$1" "${line#PASS }" ;;
-		"FAIL "*) line=${line#FAIL }; record FAIL "$1" "${line%%: *}" "${line#*: }" ;;
+		"FAIL "*) split_fail "$line"; record FAIL "$1" "$FAIL_CHECK" "$FAIL_DETAIL" ;;
 		esac
 	done <"$2"
 }
