@@ -10,6 +10,7 @@
 #   make check-matrix         the same on every Debian kernel series, 5.10 to 7.x
 #                             (KSERIES=all); rewrites the README's support table
 #   make demo                 the driver at work in an emulated VMware guest
+#   make bench                ours against the in-tree driver, side by side (bench/results/)
 #   make shell                an interactive shell in that guest
 #   make lint                 checkpatch --strict, W=1 and sparse builds (both series)
 #
