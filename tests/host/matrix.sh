@@ -122,29 +122,33 @@ _matrix_verdict() {
 # matrix_table: the Markdown table of this run, one row per series of
 # KSERIES_ALL, from the results file and the per-series records.
 matrix_table() {
-	local series rec state suite kver reason pf p f row s sp sf spass stotal dkms notes other
+	local series rec state suite kver reason pf p f row s sp sf spass stotal dkms notes other probes
 	local scenarios=()
 	for s in "$TOP"/tests/scenarios/*.sh; do
 		scenarios+=("$(basename "$s" .sh)")
 	done
-	echo "| series | suite | kernel | builds warning-free (W=1, sparse) | DKMS build (suite's dkms) | loads | scenarios pass | notes |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| series | suite | kernel | compat probes that hold | builds warning-free (W=1, sparse) | DKMS build (suite's dkms) | loads | scenarios pass | notes |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	for series in $KSERIES_ALL; do
 		rec=$(cat "$(matrix_series_file "$series")" 2>/dev/null)
 		state=${rec%% *}
 		suite=$(kseries_suite "$series")
 		if [ "$state" = notrun ]; then
 			reason=${rec#notrun * }
-			echo "| $series | $suite | — | not run: $reason | | | | |"
+			echo "| $series | $suite | — | | not run: $reason | | | | |"
 			continue
 		fi
 		if [ "$state" != ran ]; then
-			echo "| $series | $suite | — | not run: not selected in this run | | | | |"
+			echo "| $series | $suite | — | | not run: not selected in this run | | | | |"
 			continue
 		fi
 		kver=$(echo "$rec" | cut -d' ' -f3)
+		# What compat/probe.sh found in this kernel's headers, as built.
+		probes=$(sed -n 's/^#define HAVE_\([A-Z0-9_]*\) 1$/\1/p' \
+			"$(chroot_root "$suite")$(KVER=$kver module_build_dir)/compat/probed.h" 2>/dev/null |
+			awk 'NR > 1 { printf ", " } { printf "`%s`", $0 }')
 		read -r p f <<<"$(_matrix_checks "$series" 'module build')"
-		row="| $series | $suite | $kver | $(_matrix_verdict "$p" "$f")"
+		row="| $series | $suite | $kver | ${probes:-—} | $(_matrix_verdict "$p" "$f")"
 		grep -qE "^(PASS|FAIL) \[$series\] module build has zero W=1 warnings" "$RESULTS" &&
 			row="$row (W=1; sparse not run: see notes)"
 		read -r p f <<<"$(_matrix_checks "$series" 'dkms build')"
