@@ -48,18 +48,36 @@ static __always_inline u32 ptp_vmw_gettime_raw(u64 *ns)
 
 /* ---- Counters and log lines ------------------------------------------- */
 
+static void ptp_vmw_totals(struct ptp_vmw *vmw, struct ptp_vmw_counts *sum)
+{
+	const struct ptp_vmw_counts *c;
+	int cpu;
+
+	sum->successful_reads = 0;
+	sum->failed_reads = 0;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(vmw->counts, cpu);
+		sum->successful_reads += READ_ONCE(c->successful_reads);
+		sum->failed_reads += READ_ONCE(c->failed_reads);
+	}
+}
+
 static void ptp_vmw_count_success(struct ptp_vmw *vmw)
 {
-	atomic64_inc(&vmw->successful_reads);
+	struct ptp_vmw_counts sum;
+
+	this_cpu_inc(vmw->counts->successful_reads);
 	if (unlikely(atomic_read(&vmw->failing)) &&
-	    atomic_xchg(&vmw->failing, 0) && atomic_xchg(&vmw->reported, 0))
-		dev_info(vmw->dev, "clock answering again (%lld failed reads in all)\n",
-			 (s64)atomic64_read(&vmw->failed_reads));
+	    atomic_xchg(&vmw->failing, 0) && atomic_xchg(&vmw->reported, 0)) {
+		ptp_vmw_totals(vmw, &sum);
+		dev_info(vmw->dev, "clock answering again (%llu failed reads in all)\n",
+			 sum.failed_reads);
+	}
 }
 
 static int ptp_vmw_count_failure(struct ptp_vmw *vmw, u32 status)
 {
-	atomic64_inc(&vmw->failed_reads);
+	this_cpu_inc(vmw->counts->failed_reads);
 	atomic_set(&vmw->last_error, status);
 	if (!atomic_xchg(&vmw->failing, 1) && __ratelimit(&vmw->log_limit)) {
 		atomic_set(&vmw->reported, 1);
@@ -78,9 +96,10 @@ static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
 }
 
 /*
- * The system timestamps sit immediately around the single hypercall, with
- * interrupts off so that nothing but the VM exit widens the bracket that
- * PTP_SYS_OFFSET_EXTENDED reports.
+ * One reading, one hypercall. When the caller wants the system time around
+ * it (PTP_SYS_OFFSET_EXTENDED), the timestamps sit immediately around the
+ * hypercall with interrupts off, so that nothing but the VM exit widens the
+ * bracket; a plain reading pays for neither.
  */
 static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 			      struct timespec64 *ts,
@@ -91,11 +110,15 @@ static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 	u32 status;
 	u64 ns;
 
-	local_irq_save(flags);
-	ptp_read_system_prets(sts);
-	status = ptp_vmw_gettime_raw(&ns);
-	ptp_read_system_postts(sts);
-	local_irq_restore(flags);
+	if (sts) {
+		local_irq_save(flags);
+		ptp_read_system_prets(sts);
+		status = ptp_vmw_gettime_raw(&ns);
+		ptp_read_system_postts(sts);
+		local_irq_restore(flags);
+	} else {
+		status = ptp_vmw_gettime_raw(&ns);
+	}
 
 	if (unlikely(status))
 		return ptp_vmw_count_failure(vmw, status);
@@ -153,18 +176,20 @@ static const struct ptp_clock_info ptp_vmw_clock_info = {
 static ssize_t successful_reads_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
-	struct ptp_vmw *vmw = dev_get_drvdata(dev);
+	struct ptp_vmw_counts sum;
 
-	return sysfs_emit(buf, "%lld\n", (s64)atomic64_read(&vmw->successful_reads));
+	ptp_vmw_totals(dev_get_drvdata(dev), &sum);
+	return sysfs_emit(buf, "%llu\n", sum.successful_reads);
 }
 static DEVICE_ATTR_RO(successful_reads);
 
 static ssize_t failed_reads_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
-	struct ptp_vmw *vmw = dev_get_drvdata(dev);
+	struct ptp_vmw_counts sum;
 
-	return sysfs_emit(buf, "%lld\n", (s64)atomic64_read(&vmw->failed_reads));
+	ptp_vmw_totals(dev_get_drvdata(dev), &sum);
+	return sysfs_emit(buf, "%llu\n", sum.failed_reads);
 }
 static DEVICE_ATTR_RO(failed_reads);
 
@@ -212,6 +237,9 @@ static int ptp_vmw_probe(struct platform_device *pdev)
 	vmw = devm_kzalloc(dev, sizeof(*vmw), GFP_KERNEL);
 	if (!vmw)
 		return -ENOMEM;
+	vmw->counts = devm_alloc_percpu(dev, struct ptp_vmw_counts);
+	if (!vmw->counts)
+		return -ENOMEM;
 
 	/* Self-test: a device whose clock never answers gets no /dev/ptp. */
 	status = ptp_vmw_gettime_raw(&ns);
@@ -223,7 +251,7 @@ static int ptp_vmw_probe(struct platform_device *pdev)
 
 	vmw->dev = dev;
 	vmw->info = ptp_vmw_clock_info;
-	atomic64_set(&vmw->successful_reads, 1);
+	this_cpu_inc(vmw->counts->successful_reads);
 	/* At most two outage reports a minute, however often chrony polls. */
 	ratelimit_state_init(&vmw->log_limit, 60 * HZ, 2);
 	platform_set_drvdata(pdev, vmw);

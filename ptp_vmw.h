@@ -6,6 +6,7 @@
 #define PTP_VMW_H
 
 #include <linux/atomic.h>
+#include <linux/percpu.h>
 #include <linux/ptp_clock_kernel.h>
 #include <linux/ratelimit.h>
 
@@ -31,13 +32,23 @@
 #define PTP_VMW_NAME		"ptp_vmw"
 
 /**
+ * struct ptp_vmw_counts - one CPU's share of a clock's read counters
+ * @successful_reads: GETTIME calls the host answered
+ * @failed_reads:     GETTIME calls the host refused (reported as -EIO)
+ */
+struct ptp_vmw_counts {
+	u64 successful_reads;
+	u64 failed_reads;
+};
+
+/**
  * struct ptp_vmw - one precision clock
  * @info:             clock operations; the PTP core hands it back to every op
  * @clock:            the registered PTP clock
  * @dev:              the device the clock hangs off (VMW0005:00 or ptp_vmw)
- * @successful_reads: GETTIME calls the host answered, the probe's self-test
- *                    included
- * @failed_reads:     GETTIME calls the host refused (reported as -EIO)
+ * @counts:           read counters, per CPU so that readers on different CPUs
+ *                    never write the same cache line; the probe's self-test
+ *                    counts as a successful read
  * @last_error:       the host's status word of the latest refused call,
  *                    0 if none
  * @failing:          1 while the latest call failed; drives the log lines
@@ -45,14 +56,14 @@
  * @reported:         1 if the start of the current outage was logged
  * @log_limit:        bounds outage log lines however often the clock is read
  *
- * Readers share nothing but these atomics: no lock is taken on the read path.
+ * No lock is taken on the read path; readers share only @failing, which they
+ * read, and write only while the clock fails.
  */
 struct ptp_vmw {
 	struct ptp_clock_info info;
 	struct ptp_clock *clock;
 	struct device *dev;
-	atomic64_t successful_reads;
-	atomic64_t failed_reads;
+	struct ptp_vmw_counts __percpu *counts;
 	atomic_t last_error;
 	atomic_t failing;
 	atomic_t reported;
