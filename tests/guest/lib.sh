@@ -177,3 +177,51 @@ load_module_deps() {
 		fail "module dependencies load" "expected 'modprobe -a $deps' to succeed"
 	fi
 }
+
+# as_tester CMD [ARG...]: run CMD as the unprivileged user tester (uid and
+# gid 1000, no other groups). busybox's setpriv here cannot change uids; its
+# su can, and as root it asks for no password.
+as_tester() {
+	local cmd
+	cmd=$(command -v "$1") || return 127
+	shift
+	su -s /bin/sh tester -c 'exec "$0" "$@"' "$cmd" "$@"
+}
+
+# chrony_locked: chronyd has the PHC (refid VMW) selected, its latest sample
+# is at most 2 s old, and the system clock is within 1 ms of it.
+chrony_locked() {
+	local rx sys
+	rx=$(chronyc -n sources 2>/dev/null | awk '$1 == "#*" && $2 == "VMW" { print $6 }')
+	case $rx in
+	[0-2]) ;;
+	*) return 1 ;;
+	esac
+	sys=$(chronyc -n tracking 2>/dev/null | sed -n 's/^System time *: \([0-9.]*\) seconds.*/\1/p')
+	[ -n "$sys" ] && awk -v s="$sys" 'BEGIN { exit !(s < 0.001) }'
+}
+
+# chrony_wait_lock SECONDS: wait until chrony_locked; prints the seconds it
+# took (in quarter-second steps, rounded up) and succeeds, or fails.
+chrony_wait_lock() {
+	local n=0 max=$(($1 * 4))
+	while [ $n -lt $max ]; do
+		if chrony_locked; then
+			echo $(((n + 3) / 4))
+			return 0
+		fi
+		sleep 0.25
+		n=$((n + 1))
+	done
+	return 1
+}
+
+# stop_chronyd: end chronyd and wait until it has gone (no more readings).
+stop_chronyd() {
+	killall chronyd 2>/dev/null
+	wait_until 10 sh -c '! pidof chronyd'
+}
+
+# driver_calls: hypercalls our driver made on its clock so far (readings of
+# either outcome; the probe's self-test included).
+driver_calls() { echo $(($(vmw_stat successful_reads) + $(vmw_stat failed_reads))); }
