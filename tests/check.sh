@@ -136,6 +136,7 @@ if [ -z "${TESTS:-}" ] && [ "$SERIES_LIST" = "$(kseries_expand all)" ]; then
 	[ -z "$notrun" ] && matrix_stamp "$(($(date +%s) - RUN_START))"
 fi
 echo >&2
+[ ${#SCENARIOS[@]} -gt 0 ] && summary_table "$SERIES_LIST" "${SCENARIOS[@]}" && echo >&2
 if [ "$failed" -gt 0 ]; then
 	echo "Failed checks:" >&2
 	grep '^FAIL' "$RESULTS" | sed 's/^/  /' >&2

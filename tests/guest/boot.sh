@@ -170,7 +170,9 @@ $(tr -d '\r' <"$RUN_DIR/console.log" | tail -n 15 | sed 's/^/          | /')"
 	# The kernel's own lines only: scenario output on the console may quote
 	# anything.
 	complaints=$( (cat "$RUN_DIR/dmesg.txt"; tr -d '\r' <"$RUN_DIR/console.log") |
-		grep -E '^\[ *[0-9]+\.[0-9]+\]' | grep -E "$KERNEL_COMPLAINTS" | sort -u | head -n 5)
+		grep -E '^\[ *[0-9]+\.[0-9]+\]' | grep -E "$KERNEL_COMPLAINTS" | sort -u)
+	echo "$complaints" | grep -c . >"$RUN_DIR/complaints"
+	complaints=$(echo "$complaints" | head -n 5)
 	if [ -z "$complaints" ]; then
 		pass "$name: kernel log free of Oops/WARNING/BUG/Call Trace"
 	else
@@ -181,4 +183,42 @@ $(echo "$complaints" | sed 's/^/          | /')"
 		host
 	fi
 	return 0
+}
+
+# summary_table "SERIES..." SCENARIO...: the run's figures, one line per
+# scenario booted in this run (since RUN_START), from the guest's VALUE lines
+# (cycles, failures_seen, ioctls, reads_ok/_eio/_enodev/_other), the device
+# model's count of refused calls, the kernel complaints found and the boot's
+# wall time; "-" where a figure does not apply. Also in $OUT/summary.txt.
+summary_table() {
+	local series_list=$1 s n dir inj seen reads v
+	shift
+	_summary_value() { sed -n "s/^VALUE $2=//p" "$1/results.txt" 2>/dev/null | tail -n 1; }
+	{
+		echo "Summary (figures per scenario; complaints must be 0):"
+		printf '  %-9s %-28s %7s %17s %9s %28s %10s %6s\n' series scenario cycles \
+			"faults inj/seen" ioctls "reads ok/EIO/ENODEV/other" complaints "wall s"
+		for s in $series_list; do
+			for n in "$@"; do
+				dir=$OUT/runs/$s/$n
+				[ -f "$dir/seconds" ] && [ "$(stat -c %Y "$dir/seconds")" -ge "${RUN_START:-0}" ] ||
+					continue
+				inj=$(sed -n 's/^failed=//p' "$dir/model-stats" 2>/dev/null)
+				seen=$(_summary_value "$dir" failures_seen)
+				if [ -n "$seen" ] || [ "${inj:-0}" != 0 ]; then
+					v="${inj:--}/${seen:--}"
+				else
+					v=-
+				fi
+				reads=-
+				if [ -n "$(_summary_value "$dir" reads_ok)" ]; then
+					reads="$(_summary_value "$dir" reads_ok)/$(_summary_value "$dir" reads_eio)/$(_summary_value "$dir" reads_enodev)/$(_summary_value "$dir" reads_other)"
+				fi
+				printf '  %-9s %-28s %7s %17s %9s %28s %10s %6s\n' "$s" "$n" \
+					"$(_summary_value "$dir" cycles | grep . || echo -)" "$v" \
+					"$(_summary_value "$dir" ioctls | grep . || echo -)" "$reads" \
+					"$(cat "$dir/complaints" 2>/dev/null || echo '?')" "$(cat "$dir/seconds")"
+			done
+		done
+	} | tee "$OUT/summary.txt" >&2
 }
