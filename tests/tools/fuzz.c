@@ -240,6 +240,14 @@ static void do_ioctl(int fd, struct totals *t)
 		r = &randnr;
 		cmd = _IOC(below(4), PTP_CLK_MAGIC, below(256), below(_IOC_SIZEMASK + 1));
 	}
+	/* A mangled or random number that happens to be a real request is one. */
+	if (r == &mangled || r == &randnr) {
+		size_t i;
+
+		for (i = 0; i < NREQ; i++)
+			if (reqs[i].cmd == cmd)
+				r = &reqs[i];
+	}
 	size = _IOC_SIZE(cmd);
 
 	fill_random(pattern, PAGE);
