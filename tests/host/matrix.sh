@@ -216,10 +216,12 @@ matrix_readme() {
 }
 
 # matrix_stamp SECONDS: the duration of a complete matrix run in which every
-# series was reached, for .ci/run to judge whether the next one fits.
+# series was reached, and how many checks failed, for .ci/run to judge
+# whether the next one fits (and is worth CI's time).
 matrix_stamp() {
 	{
 		echo "seconds=$1"
+		echo "failed=$(grep -c '^FAIL' "$RESULTS")"
 		echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		echo "series=$KSERIES_ALL"
 	} >"$MATRIX_STAMP.tmp" && mv "$MATRIX_STAMP.tmp" "$MATRIX_STAMP"
