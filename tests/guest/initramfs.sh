@@ -57,7 +57,8 @@ _build_userland() {
 	# udev's rules and helpers, the zoneinfo chrony's leapsectz reads.
 	mkdir -p "$stage/lib/udev" "$stage/usr/share/zoneinfo/right" "$stage/etc/udev"
 	cp -a "$root/lib/udev/rules.d" "$stage/lib/udev/"
-	cp -a "$root/usr/share/zoneinfo/right/UTC" "$stage/usr/share/zoneinfo/right/UTC"
+	# (right/UTC is a link to Etc/UTC: copy what it points to.)
+	_stage_file "$root" "$stage" /usr/share/zoneinfo/right/UTC || return 1
 	# Debian's own chrony configuration: the drop-in under test goes into
 	# its conf.d, exactly as on an installed system.
 	cp -a "$root/etc/chrony" "$stage/etc/chrony"
