@@ -100,15 +100,17 @@ guest_userland() {
 
 # _build_tools: the static C programs under tests/tools, compiled in the chroot.
 _build_tools() {
-	local root=$1 dest=$2 c
-	rm -rf "$root/build/tools"
-	mkdir -p "$root/build/tools" "$dest"
-	cp "$TOP"/tests/tools/*.c "$root/build/tools/"
-	for c in "$root"/build/tools/*.c; do
+	local root=$1 dest=$2 c dir
+	# One directory per output directory: concurrent runs never share it.
+	dir=/build/run-$(echo "$OUT" | sha256sum | cut -c1-8)/tools
+	rm -rf "$root$dir"
+	mkdir -p "$root$dir" "$dest"
+	cp "$TOP"/tests/tools/*.c "$TOP"/tests/tools/*.h "$root$dir/"
+	for c in "$root$dir"/*.c; do
 		c=$(basename "$c" .c)
 		chroot_run "$GUEST_SUITE" gcc -static -O2 -Wall -Wextra -Werror -pthread \
-			-o "/build/tools/$c" "/build/tools/$c.c" || return 1
-		cp "$root/build/tools/$c" "$dest/"
+			-o "$dir/$c" "$dir/$c.c" || return 1
+		cp "$root$dir/$c" "$dest/"
 	done
 }
 

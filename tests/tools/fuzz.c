@@ -40,8 +40,7 @@
 #include <unistd.h>
 #include <linux/ptp_clock.h>
 
-#define CLOCKFD 3
-#define FD_TO_CLOCKID(fd) ((clockid_t)((((unsigned int)~(fd)) << 3) | CLOCKFD))
+#include "tools.h"
 
 /* Requests newer than the guest's UAPI headers (Linux 6.7, 6.8). */
 #ifndef PTP_MASK_CLEAR_ALL

@@ -10,6 +10,7 @@
  *                                driver in between
  *   guestctl exit CODE           leave QEMU through isa-debug-exit (port 0xf4)
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,29 +18,8 @@
 #include <sys/io.h>
 #include <time.h>
 
-#define BACKDOOR_MAGIC	0x564d5868U
-#define BACKDOOR_PORT	0x5658
-#define CMD_PCLK_GETTIME 97U
+#include "tools.h"
 
-static int64_t now_ns(clockid_t c)
-{
-	struct timespec t;
-
-	clock_gettime(c, &t);
-	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static uint32_t backdoor(uint32_t cmd, uint32_t *ebx, uint32_t *ecx)
-{
-	uint32_t eax = BACKDOOR_MAGIC, edx = BACKDOOR_PORT;
-
-	*ebx = 0;
-	*ecx = cmd;
-	asm volatile("inl (%%dx), %%eax"
-		     : "+a" (eax), "+b" (*ebx), "+c" (*ecx), "+d" (edx)
-		     : : "si", "di", "memory");
-	return eax;
-}
 
 int main(int argc, char **argv)
 {
@@ -59,7 +39,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[1], "backdoor")) {
 		long n = strtol(argv[2], NULL, 0), i, failed = 0;
-		uint32_t status = 0, hi = 0, lo = 0;
+		uint32_t status = 0;
+		uint64_t ns = 0;
 		int64_t a, b, host = 0, sys;
 
 		if (iopl(3)) {
@@ -68,14 +49,14 @@ int main(int argc, char **argv)
 		}
 		a = now_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < n; i++) {
-			status = backdoor(CMD_PCLK_GETTIME, &hi, &lo);
+			status = backdoor_gettime(&ns);
 			if (status)
 				failed++;
 		}
 		b = now_ns(CLOCK_MONOTONIC);
 		sys = now_ns(CLOCK_REALTIME);
 		if (!status)
-			host = (int64_t)((uint64_t)hi << 32 | lo);
+			host = (int64_t)ns;
 		printf("op=backdoor calls=%ld failed=%ld last_status=0x%08x host_ns=%lld sys_ns=%lld ns_per_call=%lld\n",
 		       n, failed, status, (long long)host, (long long)sys,
 		       (long long)(n ? (b - a) / n : 0));

@@ -58,32 +58,7 @@
 #include <unistd.h>
 #include <linux/ptp_clock.h>
 
-#define CLOCKFD 3
-#define FD_TO_CLOCKID(fd) ((clockid_t)((((unsigned int)~(fd)) << 3) | CLOCKFD))
-
-#define BACKDOOR_MAGIC	0x564d5868U
-#define BACKDOOR_PORT	0x5658
-#define CMD_PCLK_GETTIME 97U
-
-#define NSEC_PER_SEC	1000000000LL
-
-static int64_t now_ns(clockid_t c)
-{
-	struct timespec t;
-
-	clock_gettime(c, &t);
-	return (int64_t)t.tv_sec * NSEC_PER_SEC + t.tv_nsec;
-}
-
-static int64_t ts_ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * NSEC_PER_SEC + t->tv_nsec;
-}
-
-static int64_t pct_ns(const struct ptp_clock_time *t)
-{
-	return (int64_t)t->sec * NSEC_PER_SEC + t->nsec;
-}
+#include "tools.h"
 
 static const char *errname(int e)
 {
@@ -362,12 +337,9 @@ static int do_readers(int nproc, long max_s, const char *stopfile, long nap_us,
 /* The host's time straight from the backdoor; 0 if the host refused. */
 static int64_t backdoor_ns(void)
 {
-	uint32_t eax = BACKDOOR_MAGIC, ebx = 0, ecx = CMD_PCLK_GETTIME, edx = BACKDOOR_PORT;
+	uint64_t ns;
 
-	asm volatile("inl (%%dx), %%eax"
-		     : "+a" (eax), "+b" (ebx), "+c" (ecx), "+d" (edx)
-		     : : "si", "di", "memory");
-	return eax ? 0 : (int64_t)((uint64_t)ebx << 32 | ecx);
+	return backdoor_gettime(&ns) ? 0 : (int64_t)ns;
 }
 
 static int do_steps(const char *dev, long n)

@@ -50,47 +50,7 @@
 #include <unistd.h>
 #include <linux/ptp_clock.h>
 
-#define CLOCKFD 3
-#define FD_TO_CLOCKID(fd) ((clockid_t)((((unsigned int)~(fd)) << 3) | CLOCKFD))
-
-#define BACKDOOR_MAGIC	0x564d5868U
-#define BACKDOOR_PORT	0x5658
-#define CMD_PCLK_GETTIME 97U
-
-static int64_t now_ns(clockid_t c)
-{
-	struct timespec t;
-
-	clock_gettime(c, &t);
-	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int64_t pct_ns(const struct ptp_clock_time *t)
-{
-	return (int64_t)t->sec * 1000000000LL + t->nsec;
-}
-
-static int fail(const char *what)
-{
-	int e = errno;
-	const char *name = strerrorname_np(e);
-
-	printf("op=%s ok=0 err=%s\n", what, name ? name : "unknown");
-	return 1;
-}
-
-/* One GETTIME call straight to the hypervisor; the host's status word. */
-static inline uint32_t backdoor_gettime(uint64_t *ns)
-{
-	uint32_t eax = BACKDOOR_MAGIC, ebx = 0, ecx = CMD_PCLK_GETTIME,
-		 edx = BACKDOOR_PORT;
-
-	asm volatile("inl (%%dx), %%eax"
-		     : "+a" (eax), "+b" (ebx), "+c" (ecx), "+d" (edx)
-		     : : "si", "di", "memory");
-	*ns = (uint64_t)ebx << 32 | ecx;
-	return eax;
-}
+#include "tools.h"
 
 static int cmp64(const void *a, const void *b)
 {
@@ -159,7 +119,7 @@ static int do_gettime(const char *dev, long n)
 
 	fd = open(dev, O_RDONLY);
 	if (fd < 0)
-		return fail("gettime");
+		return op_fail("gettime");
 	clk = FD_TO_CLOCKID(fd);
 	start = prev = now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
@@ -197,7 +157,7 @@ static int do_sysoff(const char *dev, long calls, int s, int extended)
 	}
 	fd = open(dev, O_RDONLY);
 	if (fd < 0)
-		return fail(op);
+		return op_fail(op);
 	for (c = 0; c < calls; c++) {
 		if (extended) {
 			struct ptp_sys_offset_extended so;
@@ -206,7 +166,7 @@ static int do_sysoff(const char *dev, long calls, int s, int extended)
 			so.n_samples = s;
 			t0 = now_ns(CLOCK_MONOTONIC);
 			if (ioctl(fd, PTP_SYS_OFFSET_EXTENDED, &so))
-				return fail(op);
+				return op_fail(op);
 			total += now_ns(CLOCK_MONOTONIC) - t0;
 			for (i = 0; i < s; i++) {
 				pre[i] = pct_ns(&so.ts[i][0]);
@@ -219,7 +179,7 @@ static int do_sysoff(const char *dev, long calls, int s, int extended)
 			so.n_samples = s;
 			t0 = now_ns(CLOCK_MONOTONIC);
 			if (ioctl(fd, PTP_SYS_OFFSET, &so))
-				return fail(op);
+				return op_fail(op);
 			total += now_ns(CLOCK_MONOTONIC) - t0;
 			for (i = 0; i < s; i++) {
 				pre[i] = pct_ns(&so.ts[2 * i]);
@@ -253,7 +213,7 @@ static int do_backdoor(long n)
 	double loop;
 
 	if (iopl(3))
-		return fail("backdoor");
+		return op_fail("backdoor");
 	a = now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++)
 		failed += backdoor_gettime(&ns) != 0;
@@ -412,7 +372,7 @@ static int do_truth(long seconds, long hz)
 	long i, k, n = seconds * hz;
 
 	if (hz < 1 || hz > 1000 || iopl(3))
-		return fail("truth");
+		return op_fail("truth");
 	start = next = now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
 		best_w = INT64_MAX;
@@ -454,7 +414,7 @@ static int do_resetfreq(void)
 	tx.freq = 0;
 	tx.tick = 1000000 / sysconf(_SC_CLK_TCK);
 	if (adjtimex(&tx) < 0)
-		return fail("resetfreq");
+		return op_fail("resetfreq");
 	printf("op=resetfreq ok=1 tick=%ld\n", tx.tick);
 	return 0;
 }

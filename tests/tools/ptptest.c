@@ -29,26 +29,7 @@
 #include <unistd.h>
 #include <linux/ptp_clock.h>
 
-#define CLOCKFD 3
-#define FD_TO_CLOCKID(fd) ((clockid_t)((((unsigned int)~(fd)) << 3) | CLOCKFD))
-
-static int64_t ts_ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
-}
-
-static int64_t pct_ns(const struct ptp_clock_time *t)
-{
-	return (int64_t)t->sec * 1000000000LL + t->nsec;
-}
-
-static int fail(const char *what)
-{
-	int e = errno;
-
-	printf("op=%s ok=0 err=%s\n", what, strerrorname_np(e) ? strerrorname_np(e) : "unknown");
-	return 1;
-}
+#include "tools.h"
 
 static int cmp64(const void *a, const void *b)
 {
@@ -90,7 +71,7 @@ static int do_sysoff(int fd, int n)
 	memset(&so, 0, sizeof(so));
 	so.n_samples = n;
 	if (ioctl(fd, PTP_SYS_OFFSET, &so))
-		return fail("sysoff");
+		return op_fail("sysoff");
 	for (i = 0; i < n; i++) {
 		pre[i] = pct_ns(&so.ts[2 * i]);
 		phc[i] = pct_ns(&so.ts[2 * i + 1]);
@@ -109,7 +90,7 @@ static int do_sysoffx(int fd, int n)
 	memset(&so, 0, sizeof(so));
 	so.n_samples = n;
 	if (ioctl(fd, PTP_SYS_OFFSET_EXTENDED, &so))
-		return fail("sysoffx");
+		return op_fail("sysoffx");
 	for (i = 0; i < n; i++) {
 		pre[i] = pct_ns(&so.ts[i][0]);
 		phc[i] = pct_ns(&so.ts[i][1]);
@@ -156,7 +137,7 @@ int main(int argc, char **argv)
 	fd = open(argv[2], strcmp(argv[1], "settime") && strcmp(argv[1], "adjtime") &&
 		  strcmp(argv[1], "adjfreq") ? O_RDONLY : O_RDWR);
 	if (fd < 0)
-		return fail("open");
+		return op_fail("open");
 	clk = FD_TO_CLOCKID(fd);
 	if (argc > 3)
 		n = atoi(argv[3]);
@@ -164,7 +145,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "caps")) {
 		memset(&caps, 0, sizeof(caps));
 		if (ioctl(fd, PTP_CLOCK_GETCAPS, &caps))
-			return fail("caps");
+			return op_fail("caps");
 		printf("op=caps ok=1 max_adj=%d n_alarm=%d n_ext_ts=%d n_per_out=%d pps=%d n_pins=%d cross_timestamping=%d adjust_phase=%d\n",
 		       caps.max_adj, caps.n_alarm, caps.n_ext_ts, caps.n_per_out,
 		       caps.pps, caps.n_pins, caps.cross_timestamping,
@@ -173,7 +154,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "get")) {
 		if (clock_gettime(clk, &t))
-			return fail("get");
+			return op_fail("get");
 		printf("op=get ok=1 ns=%lld\n", (long long)ts_ns(&t));
 		return 0;
 	}
@@ -186,7 +167,7 @@ int main(int argc, char **argv)
 
 		memset(&sp, 0, sizeof(sp));
 		if (ioctl(fd, PTP_SYS_OFFSET_PRECISE, &sp))
-			return fail("precise");
+			return op_fail("precise");
 		printf("op=precise ok=1 device_ns=%lld\n", (long long)pct_ns(&sp.device));
 		return 0;
 	}
@@ -194,7 +175,7 @@ int main(int argc, char **argv)
 		return do_readloop(clk, n);
 	if (!strcmp(argv[1], "settime")) {
 		if (clock_gettime(clk, &t) || clock_settime(clk, &t))
-			return fail("settime");
+			return op_fail("settime");
 		printf("op=settime ok=1\n");
 		return 0;
 	}
@@ -203,7 +184,7 @@ int main(int argc, char **argv)
 		tx.modes = ADJ_SETOFFSET | ADJ_NANO;
 		tx.time.tv_sec = 1;
 		if (clock_adjtime(clk, &tx) < 0)
-			return fail("adjtime");
+			return op_fail("adjtime");
 		printf("op=adjtime ok=1\n");
 		return 0;
 	}
@@ -213,7 +194,7 @@ int main(int argc, char **argv)
 		/* scaled ppm: ppb * 65536 / 1000 */
 		tx.freq = (long)((long long)n * 65536 / 1000);
 		if (clock_adjtime(clk, &tx) < 0)
-			return fail("adjfreq");
+			return op_fail("adjfreq");
 		printf("op=adjfreq ok=1\n");
 		return 0;
 	}

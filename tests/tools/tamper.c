@@ -30,8 +30,7 @@
 #include <unistd.h>
 #include <linux/ptp_clock.h>
 
-#define CLOCKFD 3
-#define FD_TO_CLOCKID(fd) ((clockid_t)((((unsigned int)~(fd)) << 3) | CLOCKFD))
+#include "tools.h"
 
 static int changed;
 
