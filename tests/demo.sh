@@ -7,25 +7,14 @@
 #
 #   KSERIES=6.1 make demo     another kernel series (default 6.12)
 
-. "$(dirname "$0")/lib/common.sh"
-. "$TOP/tests/lib/kseries.sh"
-. "$TOP/tests/lib/chroot.sh"
-. "$TOP/tests/lib/kernel.sh"
-. "$TOP/tests/guest/initramfs.sh"
-. "$TOP/tests/guest/boot.sh"
+. "$(dirname "$0")/lib/harness.sh"
 
 series=${KSERIES:-6.12}
 series=${series%% *}
 require_root
 
 say "ptp_vmw demo: setting up (first run: a few minutes; later runs: seconds)"
-guest_userland
-guest_project
-guest_setup
-kernel_prepare "$series"
-module_build
-
-guest_initrd "$KVER" "$MODULE_KO" || die "building the guest's initrd failed"
+guest_prepare "$series"
 boot_defaults
 dir=$OUT/demo
 rm -rf "$dir"

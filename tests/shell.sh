@@ -9,24 +9,14 @@
 #   SHELL_QEMU="-global vmport.pclk=false"   extra QEMU arguments (device model knobs)
 #   SHELL_KARGS="acpi=off"                   extra kernel arguments
 
-. "$(dirname "$0")/lib/common.sh"
-. "$TOP/tests/lib/kseries.sh"
-. "$TOP/tests/lib/chroot.sh"
-. "$TOP/tests/lib/kernel.sh"
-. "$TOP/tests/guest/initramfs.sh"
-. "$TOP/tests/guest/boot.sh"
+. "$(dirname "$0")/lib/harness.sh"
 
 series=${KSERIES:-6.12}
 series=${series%% *}
 require_root
 [ -t 0 ] || die "make shell is interactive: run it from a terminal"
 
-guest_userland
-guest_project
-guest_setup
-kernel_prepare "$series"
-module_build
-guest_initrd "$KVER" "$MODULE_KO" || die "building the guest's initrd failed"
+guest_prepare "$series"
 boot_defaults
 BOOT_QEMU=${SHELL_QEMU:-}
 BOOT_KARGS="ptpvmw.shell=1 ${SHELL_KARGS:-}"

@@ -23,12 +23,7 @@
 # into the table and the plots. Checks go to $OUT/results.txt as PASS/FAIL
 # lines; the last line says "N passed, N failed".
 
-. "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/lib/kseries.sh"
-. "$TOP/tests/lib/chroot.sh"
-. "$TOP/tests/lib/kernel.sh"
-. "$TOP/tests/guest/initramfs.sh"
-. "$TOP/tests/guest/boot.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 MODE=${1:-full}
 RUN_START=$(date +%s)

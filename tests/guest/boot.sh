@@ -52,6 +52,18 @@ guest_setup() {
 	export QEMU SSDT TSC_HZ
 }
 
+# guest_prepare SERIES: everything one boot needs, for make demo and make
+# shell: the guest's userland and tools, QEMU, the series' newest kernel, our
+# module built for it and the initrd holding it (GUEST_INITRD).
+guest_prepare() {
+	guest_userland
+	guest_project
+	guest_setup
+	kernel_prepare "$1"
+	module_build
+	guest_initrd "$KVER" "$MODULE_KO" || die "building the guest's initrd failed"
+}
+
 # boot_defaults: the BOOT_* settings a scenario starts from.
 boot_defaults() {
 	BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180

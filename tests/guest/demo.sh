@@ -4,17 +4,16 @@
 
 show() { echo "SHOW $*" >&3; }
 
-# phc_and_sys: "PHC <s.ns>  system <s.ns>  PHC-system <ms>" from one
-# PTP_SYS_OFFSET_EXTENDED sample set.
+# phc_and_sys: the PHC and the system time of one PTP_SYS_OFFSET_EXTENDED
+# sample (the narrowest bracket of 5), and their difference.
 phc_and_sys() {
-	local phc sys r d
-	r=$(guestctl backdoor 1)
-	phc=$(kv ns "$(ptptest get /dev/ptp_vmware)")
-	sys=$(guestctl now)
-	d=$(kv phc_minus_sys_ns "$(ptptest sysoffx /dev/ptp_vmware 5)")
+	local r phc sys
+	r=$(ptptest sysoffx /dev/ptp_vmware 5)
+	phc=$(kv phc_ns "$r")
+	sys=$(kv sys_ns "$r")
 	printf 'PHC %d.%09d   system %d.%09d   PHC - system = %s ms' \
 		$((phc / 1000000000)) $((phc % 1000000000)) $((sys / 1000000000)) $((sys % 1000000000)) \
-		"$(awk -v d="$d" 'BEGIN { printf "%+.6f", d / 1e6 }')"
+		"$(awk -v d="$(kv phc_minus_sys_ns "$r")" 'BEGIN { printf "%+.6f", d / 1e6 }')"
 }
 
 guest() {

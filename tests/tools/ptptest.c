@@ -40,7 +40,8 @@ static int cmp64(const void *a, const void *b)
 
 /*
  * Summarise N brackets [pre, post] around PHC readings: width statistics,
- * whether every bracket is ordered, and PHC minus the bracket's midpoint.
+ * whether every bracket is ordered, and, for the narrowest bracket, the PHC
+ * reading, the system time at the bracket's midpoint and their difference.
  */
 static void brackets(const char *op, int n, const int64_t *pre,
 		     const int64_t *phc, const int64_t *post)
@@ -57,9 +58,10 @@ static void brackets(const char *op, int n, const int64_t *pre,
 	}
 	best = phc[ibest] - (pre[ibest] + w[ibest] / 2);
 	qsort(w, n, sizeof(w[0]), cmp64);
-	printf("op=%s ok=1 samples=%d ordered=%d width_min_ns=%lld width_median_ns=%lld width_max_ns=%lld phc_minus_sys_ns=%lld\n",
+	printf("op=%s ok=1 samples=%d ordered=%d width_min_ns=%lld width_median_ns=%lld width_max_ns=%lld phc_minus_sys_ns=%lld phc_ns=%lld sys_ns=%lld\n",
 	       op, n, ordered, (long long)w[0], (long long)w[n / 2],
-	       (long long)w[n - 1], (long long)best);
+	       (long long)w[n - 1], (long long)best, (long long)phc[ibest],
+	       (long long)(phc[ibest] - best));
 }
 
 static int do_sysoff(int fd, int n)
