@@ -190,20 +190,9 @@ bench_report() {
 		--qemu "$QEMU_DESC" --machine "$MACHINE" \
 		--runs "$BENCH_OUT/runs/$series" --out "$RESULTS_DIR/$base" >"$log" 2>&1
 	local rc=$?
-	_record_bench_lines "$series" "$log"
+	record_lines "$series" "$log"
 	[ $rc -eq 0 ] || fail "bench report for $series" "report.py exited $rc; see $log"
 	say "[$series] table: $RESULTS_DIR/$base.md"
-}
-
-# _record_bench_lines SERIES LOG: report.py's PASS/FAIL lines as checks.
-_record_bench_lines() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) record PASS "$1" "${line#PASS }" ;;
-		"FAIL "*) split_fail "$line"; record FAIL "$1" "$FAIL_CHECK" "$FAIL_DETAIL" ;;
-		esac
-	done <"$2"
 }
 
 # bench_latest: bench/results/latest.md, pointing at this run's tables.

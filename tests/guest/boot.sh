@@ -106,6 +106,18 @@ split_fail() {
 	esac
 }
 
+# record_lines SERIES FILE: the "PASS name" / "FAIL name<TAB>detail" lines a
+# sub-test printed, as results.
+record_lines() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) record PASS "$1" "${line#PASS }" ;;
+		"FAIL "*) split_fail "$line"; record FAIL "$1" "$FAIL_CHECK" "$FAIL_DETAIL" ;;
+		esac
+	done <"$2"
+}
+
 # Host-side helpers for a scenario's host() function.
 pass() { record PASS "$SERIES" "$1"; }
 fail() { record FAIL "$SERIES" "$1" "$2"; }

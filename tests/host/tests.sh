@@ -3,25 +3,13 @@
 # the device model's own self-test, build warnings, kernel style.
 # Sourced by tests/check.sh.
 
-# _record_lines SERIES FILE: turn "PASS name" / "FAIL name: detail" lines
-# printed by a sub-test into results.
-_record_lines() {
-	local series=$1 line
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) record PASS "$series" "${line#PASS }" ;;
-		"FAIL "*) split_fail "$line"; record FAIL "$series" "$FAIL_CHECK" "$FAIL_DETAIL" ;;
-		esac
-	done <"$2"
-}
-
 # The device model, proven without Linux: tests/emulator/selftest.
 host_test_emulator() {
 	local log=$OUT/emulator-selftest.log
 	say "device model self-test (tests/emulator/selftest)"
 	QEMU=$QEMU bash "$TOP/tests/emulator/selftest/run.sh" "$QEMU" >"$log" 2>&1
 	local rc=$?
-	_record_lines emulator "$log"
+	record_lines emulator "$log"
 	grep -qE '^(PASS|FAIL) ' "$log" ||
 		record FAIL emulator "device model self-test reported checks" "exit $rc, no PASS/FAIL lines; see $log"
 }
