@@ -124,13 +124,8 @@ bench_boot() {
 	say "  done: $name ($(cat "$RUN_DIR/seconds") s)"
 	sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$RUN_DIR/results.txt" | sed '1d;$d' >"$RUN_DIR/dmesg.txt"
 
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) record PASS "$SERIES" "${line#PASS }" ;;
-		"FAIL "*) split_fail "$line"; record FAIL "$SERIES" "$FAIL_CHECK" "$FAIL_DETAIL (logs: $RUN_DIR)" ;;
-		esac
-	done < <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$RUN_DIR/results.txt")
+	record_lines "$SERIES" <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$RUN_DIR/results.txt") \
+		" (logs: $RUN_DIR)"
 	if grep -qx "DONE $name" "$RUN_DIR/results.txt"; then
 		pass "$name: guest ran the bench to the end"
 	else

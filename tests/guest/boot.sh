@@ -106,14 +106,14 @@ split_fail() {
 	esac
 }
 
-# record_lines SERIES FILE: the "PASS name" / "FAIL name<TAB>detail" lines a
-# sub-test printed, as results.
+# record_lines SERIES FILE [SUFFIX]: the "PASS name" / "FAIL name<TAB>detail"
+# lines a sub-test printed, as results; SUFFIX is appended to failure details.
 record_lines() {
 	local line
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*) record PASS "$1" "${line#PASS }" ;;
-		"FAIL "*) split_fail "$line"; record FAIL "$1" "$FAIL_CHECK" "$FAIL_DETAIL" ;;
+		"FAIL "*) split_fail "$line"; record FAIL "$1" "$FAIL_CHECK" "$FAIL_DETAIL${3:-}" ;;
 		esac
 	done <"$2"
 }
