@@ -72,6 +72,7 @@ find_built() {
 
 	for dir in $(ls -d "$CACHE"/qemu-*-"$HASH" 2>/dev/null | sort -rV); do
 		if tree_ok "$dir"; then
+			touch "$dir/stamp"
 			echo "$dir"
 			return 0
 		fi
@@ -228,10 +229,16 @@ cp "$DIR/src/build/$BIN_NAME" "$DIR/bin/$BIN_NAME" || die "cannot copy $BIN_NAME
 tree_ok "$DIR" || die "$DIR failed its own check: $WHY"
 say "qemu built in $(($(date +%s) - START)) s: $DIR"
 
-# Trees of other patches or versions are no longer needed.
-for old in "$CACHE"/qemu-[0-9]*-*; do
-	[ -d "$old" ] && [ "$old" != "$DIR" ] && [ "$old" != "$SRC_DIR" ] || continue
-	say "removing old QEMU build $old"
+# Trees of other patches or versions: several checkouts (a branch that
+# changes the patch, main beside it) share this cache, so the ones used most
+# recently stay (find_built touches a tree's stamp at each use); older ones go.
+KEEP_BUILDS=${PTP_VMW_QEMU_KEEP:-3}
+n=0
+for old in $(ls -dt "$CACHE"/qemu-[0-9]*-*/stamp 2>/dev/null); do
+	old=${old%/stamp}
+	n=$((n + 1))
+	[ "$n" -gt "$KEEP_BUILDS" ] && [ "$old" != "$DIR" ] || continue
+	say "removing QEMU build $old (not among the $KEEP_BUILDS used last)"
 	rm -rf "$old"
 done
 
