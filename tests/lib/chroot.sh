@@ -103,6 +103,16 @@ _chroot_ensure_locked() {
 			chroot_run "$suite" apt-get -o DPkg::Lock::Timeout=600 update
 		touch "$stamp"
 	fi
+	# The archive moves on (security updates, point releases): what the
+	# chroot has installed follows it once a week, so that the compilers,
+	# chrony and the rest the tests use are the suite's current ones, not
+	# those of the day the cache was made.
+	stamp=$root/.ptp_vmw-apt-upgraded
+	if [ -z "$(find "$stamp" -mtime -7 2>/dev/null)" ]; then
+		step "upgrading the $suite chroot's packages (weekly)" "$OUT/chroot-$suite-upgrade.log" \
+			chroot_run "$suite" env INITRD=No apt-get -y -o DPkg::Lock::Timeout=600 upgrade
+		touch "$stamp"
+	fi
 	for p in "$@"; do
 		chroot_run "$suite" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$p")
@@ -115,24 +125,33 @@ _chroot_ensure_locked() {
 		"${target[@]}" "${missing[@]}"
 }
 
-# chroot_newest_kernel SERIES: the newest kernel release of a series that has
-# both a headers and an image package in the suite (e.g. 6.1.0-56-amd64).
-# The headers must come from the suite itself (or its -updates/-security): a
-# backports chroot also sees its base suite's kernels, which are not the
-# backports series.
-chroot_newest_kernel() {
-	local series=$1 suite regex kver
+# kernel_facts SERIES: what the suite's archive offers for the series, as
+# kernel_choose reads it: one "headers NAME" line for every headers package
+# name the package lists know (matching the series), then `apt-cache
+# madison` lines (every downloadable version, with the suite it is in) for
+# each ABI's headers, signed image and unsigned image.
+kernel_facts() {
+	local series=$1 suite regex names pkgs="" n k
 	suite=$(kseries_suite "$series")
 	regex=$(kseries_regex "$series")
-	for kver in $(chroot_run "$suite" apt-cache pkgnames linux-headers- |
-		grep -E "$regex" | sed 's/^linux-headers-//' | sort -rV); do
-		chroot_run "$suite" apt-cache madison "linux-headers-$kver" |
-			grep -qE " $suite(-updates|-security)?/main " || continue
-		if chroot_run "$suite" apt-cache show "linux-image-$kver" >/dev/null 2>&1 ||
-			chroot_run "$suite" apt-cache show "linux-image-$kver-unsigned" >/dev/null 2>&1; then
-			echo "$kver"
-			return 0
-		fi
+	names=$(chroot_run "$suite" apt-cache pkgnames linux-headers- | grep -E "$regex" | LC_ALL=C sort)
+	for n in $names; do
+		echo "headers $n"
+		k=${n#linux-headers-}
+		pkgs="$pkgs $n linux-image-$k linux-image-$k-unsigned"
 	done
-	return 1
+	[ -z "$pkgs" ] || chroot_run "$suite" apt-cache madison $pkgs 2>/dev/null
+}
+
+# chroot_newest_kernel SERIES: "KVER IMAGE-PACKAGE" for the newest kernel of
+# the series that the archive lets us install (kernel_choose's rule), with
+# its reasons in $OUT/kernel-choice-SERIES.txt; fails with the reasons on
+# stderr when there is none.
+chroot_newest_kernel() {
+	local series=$1 facts choice
+	facts=$OUT/kernel-facts-$series.txt
+	kernel_facts "$series" >"$facts" || return 1
+	choice=$(kernel_choose "$(kseries_suite "$series")" <"$facts" 2>"$OUT/kernel-choice-$series.txt")
+	[ -n "$choice" ] || { cat "$OUT/kernel-choice-$series.txt" >&2; return 1; }
+	echo "$choice"
 }

@@ -42,17 +42,16 @@ _extract_vmlinux() {
 	}
 }
 
-# _unpack_kernel SUITE KVER DIR: download and unpack linux-image-KVER.
+# _unpack_kernel SUITE KVER PKG DIR: download and unpack the image package
+# PKG (linux-image-KVER or its -unsigned twin, as kernel_choose decided).
 # Touches $KERNEL_REACHED (if set) once the package is downloaded: from then
 # on a failure is ours, not the archive's.
 _unpack_kernel() {
-	local suite=$1 kver=$2 dir=$3 root pkg pkgs deb ko dl img
+	local suite=$1 kver=$2 pkg=$3 dir=$4 root pkgs deb ko dl img
 	root=$(chroot_root "$suite")
 	rm -rf "$dir"
 	mkdir -p "$dir" "$root/var/tmp"
 	dl=$(mktemp -d "$root/var/tmp/ptp_vmw-dl.XXXXXX") || return 1
-	pkg=linux-image-$kver
-	chroot_run "$suite" apt-cache show "$pkg" >/dev/null 2>&1 || pkg=$pkg-unsigned
 	# Since 7.x linux-image-* is an empty package: the kernel is in
 	# linux-binary-*, the modules in linux-modules-*, the config in
 	# linux-base-*, all named with the release. Take whatever of those the
@@ -88,15 +87,20 @@ _unpack_kernel() {
 	echo "$kver" >"$dir/.complete"
 }
 
-# kernel_prepare SERIES: sets KVER, KSUITE, KDIR_IMAGE (the unpacked image
-# with vmlinux and ptp_vmw-intree.ko) for the series' newest kernel.
+# kernel_prepare SERIES: sets KVER, KSUITE, KIMAGE_PKG (the image package
+# chosen: signed or unsigned) and KDIR_IMAGE (the unpacked image with
+# vmlinux and ptp_vmw-intree.ko) for the series' newest installable kernel.
 kernel_prepare() {
-	local series=$1
+	local series=$1 choice line
 	need_pkgs xz-utils zstd binutils
 	KSUITE=$(kseries_suite "$series")
 	chroot_ensure "$KSUITE" $CHROOT_BUILD_PKGS
-	KVER=$(chroot_newest_kernel "$series") ||
-		die "kernel series $series: no linux-headers/linux-image pair found in $KSUITE"
+	choice=$(chroot_newest_kernel "$series") ||
+		die "kernel series $series: no linux-headers/linux-image pair can be downloaded from $KSUITE (see $OUT/kernel-choice-$series.txt)"
+	read -r KVER KIMAGE_PKG <<<"$choice"
+	while IFS= read -r line; do
+		say "[$series] kernel: $line"
+	done <"$OUT/kernel-choice-$series.txt"
 	chroot_ensure "$KSUITE" "linux-headers-$KVER"
 	KDIR_IMAGE=$KERNELS/$KVER
 	mkdir -p "$KERNELS"
@@ -107,12 +111,12 @@ kernel_prepare() {
 		flock "$_kernel_lock"
 	}
 	if [ "$(cat "$KDIR_IMAGE/.complete" 2>/dev/null)" != "$KVER" ] || [ ! -s "$KDIR_IMAGE/vmlinux" ]; then
-		step "unpacking kernel image $KVER" "$OUT/kernel-$KVER.log" \
-			_unpack_kernel "$KSUITE" "$KVER" "$KDIR_IMAGE"
+		step "unpacking kernel image $KVER ($KIMAGE_PKG)" "$OUT/kernel-$KVER.log" \
+			_unpack_kernel "$KSUITE" "$KVER" "$KIMAGE_PKG" "$KDIR_IMAGE"
 	fi
 	exec {_kernel_lock}>&-
 	[ -z "${KERNEL_REACHED:-}" ] || : >"$KERNEL_REACHED"
-	export KVER KSUITE KDIR_IMAGE
+	export KVER KSUITE KIMAGE_PKG KDIR_IMAGE
 }
 
 # module_build_dir: where, inside the chroot, this run builds for $KVER (one

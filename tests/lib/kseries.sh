@@ -7,8 +7,8 @@
 # 6.12 the name is the upstream version plus the suite (6.12.118+deb13-amd64,
 # sometimes with a rebuild suffix: +deb13.1). trixie-backports uses the same
 # +deb13 names as trixie (7.3.4+deb13-amd64, not +bpo), so its series is told
-# apart by the archive the package comes from (chroot_newest_kernel checks
-# that), not by its name.
+# apart by the archive the package comes from (kernel_choose checks that),
+# not by its name.
 #
 # id          suite             headers packages matching (extended regex)
 KSERIES_TABLE='
@@ -45,4 +45,54 @@ kseries_expand() {
 		esac
 	done
 	echo "${out[@]}"
+}
+
+# kernel_choose SUITE < FACTS: which kernel of a series to use, from what the
+# archive offers (kernel_facts in chroot.sh gathers it; the resolution test
+# feeds it hand-written lists). FACTS holds "headers NAME" lines and
+# `apt-cache madison` lines ("PKG | VERSION | URI SUITE/COMPONENT ARCH
+# Packages"). Prints "KVER IMAGE-PACKAGE" on stdout and one line per ABI it
+# looked at on stderr, saying why it was taken or skipped.
+#
+# The rule: the newest ABI whose headers AND an image are downloadable from
+# SUITE itself (or SUITE-updates, SUITE-security; a backports suite only from
+# itself, since its chroot also sees the base suite's kernels). The image
+# is the signed linux-image-ABI, or else its linux-image-ABI-unsigned twin:
+# both ship the same vmlinuz, and after a security update Debian publishes
+# the headers and the unsigned image hours or days before the signed one.
+kernel_choose() {
+	local suite=$1 facts have abi h img from pick why
+	facts=$(cat)
+	# "PKG SUITE" for every package version downloadable from our suites.
+	have=$(awk -F'|' -v suite="$suite" '
+		NF >= 3 {
+			pkg = $1; gsub(/ /, "", pkg)
+			split($3, w, " "); s = w[2]; sub(/\/.*/, "", s)
+			ok = suite ~ /-backports$/ ? s == suite : \
+				(s == suite || s == suite "-updates" || s == suite "-security")
+			if (ok) print pkg, s
+		}' <<<"$facts")
+	_kc_from() { awk -v p="$1" '$1 == p { print $2; exit }' <<<"$have"; }
+	for abi in $(sed -n 's/^headers linux-headers-//p' <<<"$facts" | sort -rV); do
+		h=linux-headers-$abi img=linux-image-$abi
+		from=$(_kc_from "$h")
+		if [ -z "$from" ]; then
+			echo "skipped $abi: no downloadable $h in $suite" >&2
+			continue
+		fi
+		if [ -n "$(_kc_from "$img")" ]; then
+			pick=$img why="signed image"
+		elif [ -n "$(_kc_from "$img-unsigned")" ]; then
+			pick=$img-unsigned
+			why="unsigned image (the signed $img is not downloadable yet; same vmlinuz)"
+		else
+			echo "skipped $abi: $h is downloadable ($from) but neither $img nor $img-unsigned is" >&2
+			continue
+		fi
+		echo "chose $abi: headers from $from, $why $pick" >&2
+		echo "$abi $pick"
+		return 0
+	done
+	echo "no kernel of this series in $suite has both downloadable headers and an image" >&2
+	return 1
 }
