@@ -15,6 +15,7 @@
 . "$TOP/tests/host/dkms.sh"
 . "$TOP/tests/host/packages.sh"
 . "$TOP/tests/host/matrix.sh"
+. "$TOP/tests/host/kernel-choice.sh"
 . "$TOP/tests/bench/smoke.sh"
 
 require_root
@@ -43,6 +44,8 @@ for f in "$TOP"/tests/scenarios/*.sh; do
 done
 
 say "ptp_vmw check: kernel series [$SERIES_LIST], ${#SCENARIOS[@]} scenario(s); logs in $OUT"
+
+selected kernel-choice && host_test_kernel_choice
 
 # The guest's userland and tools first: guest_setup runs one of the tools.
 guest_userland
