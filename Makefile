@@ -56,10 +56,10 @@ dkms-remove:
 	sh packaging/dkms-install.sh remove "$(VERSION)"
 
 check:
-	@bash tests/check.sh
+	@bash tests/host/check.sh
 
 demo:
-	@bash tests/demo.sh
+	@bash tests/host/demo.sh
 
 bench:
 	@bash tests/bench/run.sh
@@ -68,10 +68,10 @@ stress:
 	@bash tests/stress.sh
 
 check-matrix:
-	@KSERIES=all bash tests/check.sh
+	@KSERIES=all bash tests/host/check.sh
 
 lint:
-	@TESTS=lint bash tests/check.sh
+	@TESTS=lint bash tests/host/check.sh
 
 shell:
-	@bash tests/shell.sh
+	@bash tests/host/shell.sh

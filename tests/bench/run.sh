@@ -19,11 +19,11 @@
 # Per series four boots: three short ones whose only precision-clock calls
 # are the measured ones (hypercalls per reading, from the device model's
 # counter), and the main one (-smp 2) with both drivers in alternating rounds
-# (tests/bench/main.sh). tests/bench/report.py turns what the guests said
+# (tests/scenarios/bench-main.sh). tests/bench/report.py turns what the guests said
 # into the table and the plots. Checks go to $OUT/results.txt as PASS/FAIL
 # lines; the last line says "N passed, N failed".
 
-. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../host/harness.sh"
 
 MODE=${1:-full}
 RUN_START=$(date +%s)
@@ -80,9 +80,9 @@ _bench_layer() {
 	local kver=$1 stage=$BENCH_OUT/layer n
 	rm -rf "$stage"
 	mkdir -p "$stage/opt/ptpvmw/scenarios"
-	cp "$TOP/tests/bench/main.sh" "$stage/opt/ptpvmw/scenarios/bench-main.sh"
+	cp "$TOP/tests/scenarios/bench-main.sh" "$stage/opt/ptpvmw/scenarios/bench-main.sh"
 	for n in ours intree-gettime intree-sysoff; do
-		cp "$TOP/tests/bench/calls.sh" "$stage/opt/ptpvmw/scenarios/bench-calls-$n.sh"
+		cp "$TOP/tests/guest/bench-calls.sh" "$stage/opt/ptpvmw/scenarios/bench-calls-$n.sh"
 	done
 	for n in BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRONY_ROUNDS \
 		BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS; do
@@ -157,14 +157,14 @@ bench_series() {
 	_bench_layer "$KVER" || die "[$SERIES] building the bench's initrd layer failed"
 	local n
 	for n in ours intree-gettime intree-sysoff; do
-		bench_boot "bench-calls-$n" "$TOP/tests/bench/calls.sh"
+		bench_boot "bench-calls-$n" "$TOP/tests/guest/bench-calls.sh"
 		if [ -s "$RUN_DIR/model-stats" ]; then
 			cp "$RUN_DIR/model-stats" "$RUN_DIR/model-stats.txt"
 		else
 			fail "bench-calls-$n: the device model wrote its counters" "no $RUN_DIR/model-stats"
 		fi
 	done
-	bench_boot bench-main "$TOP/tests/bench/main.sh"
+	bench_boot bench-main "$TOP/tests/scenarios/bench-main.sh"
 	bench_report "$SERIES"
 }
 

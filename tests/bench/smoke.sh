@@ -3,7 +3,7 @@
 # kernel series, four short boots) proves that every metric is still
 # produced and the table and plots are still written, into the check's own
 # output directory (never bench/results/). No timing is asserted.
-# Sourced by tests/check.sh (after boot.sh, for record).
+# Sourced by tests/host/check.sh (after boot.sh, for record).
 
 # host_test_bench_smoke SERIES: run tests/bench/run.sh smoke for SERIES and
 # take its checks into this run's results.

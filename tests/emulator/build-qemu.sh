@@ -17,7 +17,7 @@
 # (seabios, qemu-system-data) with apt. Debian's source package comes through
 # a private apt configuration under $CACHE/apt-src; /etc/apt is left alone.
 
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../host/common.sh"
 
 # Only the path of the binary goes to stdout.
 exec 3>&1 1>&2

@@ -7,8 +7,8 @@
 # copy-on-write layer (overlayfs) over the cached bookworm chroot: the chroot
 # itself never carries our module, rules or packages, and the host is never
 # touched. The .ko DKMS built for each kernel is left at
-# $OUT/dkms/<kernel>/ptp_vmw.ko for the guest scenarios (tests/check.sh).
-# Sourced by tests/check.sh, after the lib/ helpers and boot.sh (record).
+# $OUT/dkms/<kernel>/ptp_vmw.ko for the guest scenarios (tests/host/check.sh).
+# Sourced by tests/host/check.sh, after the lib/ helpers and boot.sh (record).
 
 DKMS_SUITE=bookworm
 # Tool packages the DKMS and package tests need in the chroot (openssl: DKMS
@@ -244,7 +244,7 @@ host_test_dkms() {
 			"$version" "$(ovl_run dkms modinfo -k "$kver" -F version "$MODNAME" 2>&1)"
 		t_eq "$S" "DKMS signed the module for $kver with its MOK key (modinfo signer)" \
 			"DKMS module signing key" "$(ovl_run dkms modinfo -k "$kver" -F signer "$MODNAME" 2>&1)"
-		# The guest scenarios boot this very file (tests/check.sh run_series).
+		# The guest scenarios boot this very file (tests/host/check.sh run_series).
 		mkdir -p "$OUT/dkms/$kver"
 		if ovl_run dkms sh -c 'case $1 in *.xz) xz -dc "$1" ;; *.zst) zstd -dc "$1" ;; *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac' \
 			sh "$p" >"$OUT/dkms/$kver/$MODNAME.ko.tmp" && [ -s "$OUT/dkms/$kver/$MODNAME.ko.tmp" ]; then

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# The kernel resolution rule (kernel_choose in tests/lib/kseries.sh), proven
+# The kernel resolution rule (kernel_choose in tests/host/kseries.sh), proven
 # on hand-written package lists in the states Debian's archive passes
 # through, so that no test has to wait for the archive to misbehave.
-# Sourced by tests/check.sh after dkms.sh (t_eq, t_match).
+# Sourced by tests/host/check.sh after dkms.sh (t_eq, t_match).
 
 # _kc_case NAME SUITE EXPECTED-STDOUT EXPECTED-REASON-REGEX FACTS: run the
 # rule on FACTS and check its choice and the reason it gives.

@@ -3,7 +3,7 @@
 # records whether it was reached at all, DKMS builds the module inside the
 # suite's own chroot with the suite's own dkms, and the last full matrix run
 # leaves the README's "Kernel support" table and a stamp CI reads.
-# Sourced by tests/check.sh after the other helpers.
+# Sourced by tests/host/check.sh after the other helpers.
 
 # Where the last complete matrix run's duration is kept (read by .ci/run).
 MATRIX_STAMP=$CACHE/matrix-last-run

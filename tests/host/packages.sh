@@ -6,7 +6,7 @@
 # throwaway copy-on-write layer over the cached bookworm chroot (ovl_* in
 # dkms.sh): with both Debian 12 kernel series' headers, with a kernel built
 # without PTP support, and with no kernel headers at all.
-# Sourced by tests/check.sh after dkms.sh.
+# Sourced by tests/host/check.sh after dkms.sh.
 
 PKG_TOOL_PKGS="dh-dkms debhelper build-essential rpm cpio systemd chrony"
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Tests that run on the host (in chroots, never touching the host's system):
 # the device model's own self-test, build warnings, kernel style.
-# Sourced by tests/check.sh.
+# Sourced by tests/host/check.sh.
 
 # The device model, proven without Linux: tests/emulator/selftest.
 host_test_emulator() {

@@ -12,7 +12,7 @@
 # "N passed, N failed"; exits 1 if any check failed. Each boot takes about
 # 0.1 s; files of every boot stay in $OUT/emulator-selftest/.
 
-. "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../host/common.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 

@@ -2,7 +2,7 @@
 # Shell helpers shared by every test script: where things live, how a step
 # reports progress and failure, how packages get installed.
 #
-# Source it from bash:  . "$(dirname "$0")/../lib/common.sh"
+# Source it from bash:  . "$(dirname "$0")/common.sh"
 
 set -o pipefail
 

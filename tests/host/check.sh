@@ -10,7 +10,7 @@
 # once, then per kernel series: builds the module, boots one emulated guest
 # per scenario and judges the results. Ends with "N passed, N failed".
 
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/harness.sh"
 . "$TOP/tests/host/tests.sh"
 . "$TOP/tests/host/dkms.sh"
 . "$TOP/tests/host/packages.sh"

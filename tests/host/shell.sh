@@ -9,7 +9,7 @@
 #   SHELL_QEMU="-global vmport.pclk=false"   extra QEMU arguments (device model knobs)
 #   SHELL_KARGS="acpi=off"                   extra kernel arguments
 
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/harness.sh"
 
 series=${KSERIES:-6.12}
 series=${series%% *}

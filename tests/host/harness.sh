@@ -3,11 +3,11 @@
 # order: conventions, kernel series, chroots, guest kernels, the initramfs
 # and the boot runner.
 #
-#   . "$(dirname "$0")/lib/harness.sh"
+#   . "$(dirname "$0")/harness.sh"
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-. "$TOP/tests/lib/kseries.sh"
-. "$TOP/tests/lib/chroot.sh"
-. "$TOP/tests/lib/kernel.sh"
-. "$TOP/tests/guest/initramfs.sh"
-. "$TOP/tests/guest/boot.sh"
+. "$TOP/tests/host/kseries.sh"
+. "$TOP/tests/host/chroot.sh"
+. "$TOP/tests/host/kernel.sh"
+. "$TOP/tests/host/initramfs.sh"
+. "$TOP/tests/host/boot.sh"

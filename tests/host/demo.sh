@@ -7,7 +7,7 @@
 #
 #   KSERIES=6.1 make demo     another kernel series (default 6.12)
 
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/harness.sh"
 
 series=${KSERIES:-6.12}
 series=${series%% *}

@@ -45,8 +45,8 @@ guest_setup() {
 	fi
 	[ -x "$QEMU" ] || die "QEMU binary $QEMU is missing"
 	SSDT=$OUT/vmw0005.aml
-	iasl -p "$OUT/vmw0005" "$TOP/tests/guest/vmw0005.asl" >"$OUT/iasl.log" 2>&1 ||
-		die "iasl could not compile tests/guest/vmw0005.asl; see $OUT/iasl.log"
+	iasl -p "$OUT/vmw0005" "$TOP/tests/emulator/vmw0005.asl" >"$OUT/iasl.log" 2>&1 ||
+		die "iasl could not compile tests/emulator/vmw0005.asl; see $OUT/iasl.log"
 	TSC_HZ=$("$OUT/guest-project/opt/ptpvmw/tools/tschz") ||
 		die "cannot measure the host's TSC rate (tests/tools/tschz)"
 	export QEMU SSDT TSC_HZ

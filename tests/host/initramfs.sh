@@ -83,7 +83,7 @@ guest_userland() {
 	need_pkgs cpio
 	chroot_ensure "$GUEST_SUITE" $GUEST_PKGS
 	root=$(chroot_root "$GUEST_SUITE")
-	key=$(cat "$root/var/lib/dpkg/status" "$TOP/tests/guest/initramfs.sh" | sha256sum | cut -c1-12)
+	key=$(cat "$root/var/lib/dpkg/status" "$TOP/tests/host/initramfs.sh" | sha256sum | cut -c1-12)
 	GUEST_USERLAND=$CACHE/guest/userland-$key.cpio
 	if [ ! -s "$GUEST_USERLAND" ]; then
 		mkdir -p "$CACHE/guest"
@@ -130,7 +130,6 @@ guest_project() {
 	chmod 755 "$stage/init"
 	cp "$TOP/tests/guest/lib.sh" "$stage/opt/ptpvmw/lib.sh"
 	cp -r "$TOP/tests/scenarios" "$stage/opt/ptpvmw/scenarios"
-	cp "$TOP/tests/guest/demo.sh" "$stage/opt/ptpvmw/scenarios/demo.sh"
 	[ -d "$TOP/dist" ] && cp -r "$TOP/dist" "$stage/opt/ptpvmw/dist"
 	GUEST_PROJECT=$OUT/guest-project.cpio
 	_cpio_of "$stage" "$GUEST_PROJECT"
