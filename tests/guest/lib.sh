@@ -1,9 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Helpers for scenario scripts inside the guest (busybox sh). Every check
-# reports one line on fd 3 (the second serial port), read by the host:
+# What every scenario has inside the guest (busybox sh): the result
+# protocol, the assertion helpers (tests/lib/checks.sh, the same set the
+# host uses), and helpers for the module, udev, chrony and the clock.
+#
+# The protocol: one line per result on fd 3 (the second serial port), read
+# by the host's runner (tests/host/boot.sh), which files each under the
+# scenario it booted (check names never repeat the scenario's name):
 #   PASS name
 #   FAIL name<TAB>expected ..., saw ...
-#   VALUE key=value        (for checks the host makes after the guest stops)
+#   SKIP name<TAB>why it cannot apply here
+#   VALUE key=value          a measured figure (the host may check it)
+#   NOTE text                something worth knowing, not a check
+#   DATA kind payload        data for a reader (bench, demo), not a result
+#   START scenario kernel / DMESG-BEGIN ... DMESG-END / DONE scenario
+#                            framing, written by /init through
+#                            scenario_begin and scenario_end
 
 KREL=$(uname -r)
 MODULE=/lib/modules/$KREL/updates/dkms/ptp_vmw.ko
@@ -19,59 +30,22 @@ modinfo() { /sbin/modinfo "$@"; }
 lsmod() { /sbin/lsmod "$@"; }
 
 pass() { echo "PASS $1" >&3; }
-# A tab separates a failed check's name (which has ": " in it) from the detail.
+# A tab separates a check's name (which may contain ": ") from the detail.
 fail() { printf 'FAIL %s\t%s\n' "$1" "$2" >&3; }
+skip() { printf 'SKIP %s\t%s\n' "$1" "$2" >&3; }
 value() { echo "VALUE $1=$2" >&3; }
 note() { echo "NOTE $*" >&3; }
+data() { echo "DATA $*" >&3; }
 
-# check_eq NAME EXPECTED SEEN
-check_eq() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', saw '$3'"; fi
+scenario_begin() { echo "START $1 $(uname -r)" >&3; }
+scenario_end() {
+	echo "DMESG-BEGIN" >&3
+	dmesg >&3
+	echo "DMESG-END" >&3
+	echo "DONE $1" >&3
 }
 
-# check_cmp NAME A OP B (integers; OP one of -lt -le -eq -ge -gt -ne)
-check_cmp() {
-	if [ -n "$2" ] && [ -n "$4" ] && [ "$2" "$3" "$4" ] 2>/dev/null; then
-		pass "$1"
-	else
-		fail "$1" "expected '$2' $3 '$4'"
-	fi
-}
-
-# check_ok NAME CMD...: CMD must succeed.
-check_ok() {
-	local name=$1 out rc
-	shift
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		pass "$name"
-	else
-		fail "$name" "expected '$*' to succeed, saw exit $rc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
-	fi
-}
-
-# check_fails_with NAME TEXT CMD...: CMD must fail and print TEXT.
-check_fails_with() {
-	local name=$1 text=$2 out rc
-	shift 2
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -ne 0 ] && echo "$out" | grep -qF -- "$text"; then
-		pass "$name"
-	else
-		fail "$name" "expected '$*' to fail with '$text', saw exit $rc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
-	fi
-}
-
-# check_has NAME NEEDLE TEXT: TEXT contains NEEDLE.
-check_has() {
-	if echo "$3" | grep -qF -- "$2"; then
-		pass "$1"
-	else
-		fail "$1" "expected to find '$2', saw '$(echo "$3" | tail -n 3 | tr '\n' ' ')'"
-	fi
-}
+. /opt/ptpvmw/checks.sh
 
 # kv KEY LINE: the value of KEY=... in a key=value line.
 kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
