@@ -39,10 +39,10 @@ checks = []
 def check(ok, name, detail=""):
     checks.append(ok)
     if ok:
-        print("PASS bench: " + name)
+        print("PASS " + name)
     else:
         # A tab separates the name (which has ": " in it) from the detail.
-        print("FAIL bench: %s\t%s" % (name, detail))
+        print("FAIL %s\t%s" % (name, detail))
 
 
 def env_int(name):
@@ -72,10 +72,11 @@ class Run:
             text = ""
         text = re.sub(r"(?ms)^DMESG-BEGIN$.*?^DMESG-END$", "", text)
         for line in text.splitlines():
-            if line.startswith("BENCH "):
-                self.lines.append(kv(line.split()[1:]))
-            elif line.startswith("CHRONY "):
-                parts = line.split()
+            # The guest's data lines (tests/guest/lib.sh: DATA kind payload).
+            if line.startswith("DATA bench "):
+                self.lines.append(kv(line.split()[2:]))
+            elif line.startswith("DATA chrony "):
+                parts = line.split()[1:]
                 meta = kv(parts[1:4])
                 meta["raw"] = parts[4:]
                 self.chrony.append(meta)

@@ -19,9 +19,10 @@
 # Per series four boots: three short ones whose only precision-clock calls
 # are the measured ones (hypercalls per reading, from the device model's
 # counter), and the main one (-smp 2) with both drivers in alternating rounds
-# (tests/scenarios/bench-main.sh). tests/bench/report.py turns what the guests said
-# into the table and the plots. Checks go to $OUT/results.txt as PASS/FAIL
-# lines; the last line says "N passed, N failed".
+# (tests/scenarios/bench-main.sh), all through the one boot runner
+# (tests/host/boot.sh). tests/bench/report.py turns what the guests said
+# into the table and the plots. Results go to $OUT/results.tsv and
+# results.ktap; the last line says "N passed, N failed, N skipped".
 
 . "$(dirname "$0")/../host/harness.sh"
 
@@ -72,74 +73,23 @@ if [ "$MODE" != report ]; then
 	rm -rf "$BENCH_OUT"
 	mkdir -p "$BENCH_OUT" "$RESULTS_DIR"
 fi
-: >"$RESULTS"
+results_reset
+# Every boot's files under $OUT/bench/runs (run_scenario's RUNS).
+RUNS=$BENCH_OUT/runs
 
-# _bench_layer KVER: the guest's bench files (scenarios under the names /init
-# runs, the counts) as one more cpio after the normal initrd; sets BENCH_INITRD.
+# _bench_layer KVER: the counts the guest is asked for (bench.conf) as one
+# more cpio after the normal initrd; points GUEST_INITRD at the result.
 _bench_layer() {
 	local kver=$1 stage=$BENCH_OUT/layer n
 	rm -rf "$stage"
-	mkdir -p "$stage/opt/ptpvmw/scenarios"
-	cp "$TOP/tests/scenarios/bench-main.sh" "$stage/opt/ptpvmw/scenarios/bench-main.sh"
-	for n in ours intree-gettime intree-sysoff; do
-		cp "$TOP/tests/guest/bench-calls.sh" "$stage/opt/ptpvmw/scenarios/bench-calls-$n.sh"
-	done
+	mkdir -p "$stage/opt/ptpvmw"
 	for n in BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRONY_ROUNDS \
 		BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS; do
 		echo "$n=${!n}"
 	done >"$stage/opt/ptpvmw/bench.conf"
 	_cpio_of "$stage" "$BENCH_OUT/layer.cpio" || return 1
-	BENCH_INITRD=$BENCH_OUT/initrd-bench-$kver.cpio
-	cat "$GUEST_INITRD" "$BENCH_OUT/layer.cpio" >"$BENCH_INITRD"
-}
-
-# bench_boot NAME FILE: one boot of a bench scenario, with the runner's QEMU
-# command line (_qemu_args) and its BOOT_* defaults; progress every
-# HEARTBEAT seconds; the guest's checks, its reaching the end and a clean
-# kernel log recorded like run_scenario does.
-bench_boot() {
-	local name=$1 file=$2 pid start rc complaints
-	RUN_DIR=$BENCH_OUT/runs/$SERIES/$name
-	rm -rf "$RUN_DIR"
-	mkdir -p "$RUN_DIR"
-	BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180 BOOT_SERIES=
-	BOOT_MEM=768
-	unset -f guest host
-	# shellcheck disable=SC1090
-	. "$file"
-	GUEST_INITRD=$BENCH_INITRD _qemu_args "$name" "$RUN_DIR"
-	printf '%q ' "${QARGS[@]}" >"$RUN_DIR/qemu-command"
-	say "[$SERIES] $name: -smp $BOOT_SMP, boot limit ${BOOT_TIMEOUT}s"
-	start=$(date +%s)
-	timeout --kill-after=10 "$BOOT_TIMEOUT" "${QARGS[@]}" </dev/null >"$RUN_DIR/qemu.log" 2>&1 &
-	pid=$!
-	while ! _wait_for "$pid" "$HEARTBEAT"; do
-		say "  ... $name: $(($(date +%s) - start)) s so far; guest said $(grep -c '^BENCH\|^CHRONY' "$RUN_DIR/results.log" 2>/dev/null || echo 0) result lines, last: $(tail -n 1 "$RUN_DIR/results.log" 2>/dev/null | tr -d '\r' | cut -c1-80)"
-	done
-	wait "$pid"
-	rc=$?
-	touch "$RUN_DIR/results.log" "$RUN_DIR/console.log"
-	tr -d '\r' <"$RUN_DIR/results.log" >"$RUN_DIR/results.txt"
-	echo "$(($(date +%s) - start))" >"$RUN_DIR/seconds"
-	say "  done: $name ($(cat "$RUN_DIR/seconds") s)"
-	sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$RUN_DIR/results.txt" | sed '1d;$d' >"$RUN_DIR/dmesg.txt"
-
-	record_lines "$SERIES" <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$RUN_DIR/results.txt") \
-		" (logs: $RUN_DIR)"
-	if grep -qx "DONE $name" "$RUN_DIR/results.txt"; then
-		pass "$name: guest ran the bench to the end"
-	else
-		fail "$name: guest ran the bench to the end" \
-			"expected 'DONE $name', saw QEMU exit $rc$([ "$rc" -eq 124 ] && echo " (killed after ${BOOT_TIMEOUT}s)"); console tail:
-$(tr -d '\r' <"$RUN_DIR/console.log" | tail -n 15 | sed 's/^/          | /')"
-	fi
-	complaints=$( (cat "$RUN_DIR/dmesg.txt"; tr -d '\r' <"$RUN_DIR/console.log") |
-		grep -E '^\[ *[0-9]+\.[0-9]+\]' | grep -E "$KERNEL_COMPLAINTS" | sort -u | head -n 5)
-	if [ -z "$complaints" ]; then
-		pass "$name: kernel log free of Oops/WARNING/BUG/Call Trace"
-	else
-		fail "$name: kernel log free of Oops/WARNING/BUG/Call Trace" "saw: $complaints"
-	fi
+	cat "$GUEST_INITRD" "$BENCH_OUT/layer.cpio" >"$BENCH_OUT/initrd-bench-$kver.cpio"
+	GUEST_INITRD=$BENCH_OUT/initrd-bench-$kver.cpio
 }
 
 # bench_series SERIES: build, boot the four bench boots, write the report.
@@ -149,7 +99,8 @@ bench_series() {
 	say "[$SERIES] kernel $KVER"
 	if [ ! -s "$KDIR_IMAGE/ptp_vmw-intree.ko" ]; then
 		# Debian's 5.10, for one: nothing to compare with, and no pretending.
-		record NOTRUN "$SERIES" "bench: not run: kernel $KVER has no in-tree ptp_vmw to compare ours with"
+		result_context "$SERIES" bench
+		skip "ours against the in-tree driver" "kernel $KVER has no in-tree ptp_vmw to compare ours with"
 		return 0
 	fi
 	module_build
@@ -157,14 +108,14 @@ bench_series() {
 	_bench_layer "$KVER" || die "[$SERIES] building the bench's initrd layer failed"
 	local n
 	for n in ours intree-gettime intree-sysoff; do
-		bench_boot "bench-calls-$n" "$TOP/tests/guest/bench-calls.sh"
+		run_scenario "$SERIES" "bench-calls-$n"
 		if [ -s "$RUN_DIR/model-stats" ]; then
 			cp "$RUN_DIR/model-stats" "$RUN_DIR/model-stats.txt"
 		else
-			fail "bench-calls-$n: the device model wrote its counters" "no $RUN_DIR/model-stats"
+			fail "the device model wrote its counters" "no $RUN_DIR/model-stats"
 		fi
 	done
-	bench_boot bench-main "$TOP/tests/scenarios/bench-main.sh"
+	run_scenario "$SERIES" bench-main
 	bench_report "$SERIES"
 }
 
@@ -185,7 +136,8 @@ bench_report() {
 		--qemu "$QEMU_DESC" --machine "$MACHINE" \
 		--runs "$BENCH_OUT/runs/$series" --out "$RESULTS_DIR/$base" >"$log" 2>&1
 	local rc=$?
-	record_lines "$series" "$log"
+	result_context "$series" report
+	record_lines "$log"
 	[ $rc -eq 0 ] || fail "bench report for $series" "report.py exited $rc; see $log"
 	say "[$series] table: $RESULTS_DIR/$base.md"
 }
@@ -194,19 +146,28 @@ bench_report() {
 bench_latest() {
 	/usr/bin/python3 "$TOP/tests/bench/report.py" --latest "$RESULTS_DIR" --date "$DATE" \
 		--series-list "$SERIES_LIST" >"$BENCH_OUT/latest.log" 2>&1 ||
-		record FAIL bench "bench/results/latest.md written" "see $BENCH_OUT/latest.log"
+		{ result_context host report && fail "bench/results/latest.md written" "see $BENCH_OUT/latest.log"; }
+}
+
+# bench_finish WHAT: the failures, results.ktap, and "WHAT: N passed, N
+# failed, N skipped (...)"; succeeds when nothing failed and something passed.
+bench_finish() {
+	local counts
+	/usr/bin/python3 "$TOP/tests/host/results.py" ktap "$RESULTS" >"$OUT/results.ktap"
+	/usr/bin/python3 "$TOP/tests/host/results.py" failures "$RESULTS" >&2
+	counts=$(/usr/bin/python3 "$TOP/tests/host/results.py" counts "$RESULTS")
+	echo "$1: $counts ($(($(date +%s) - RUN_START)) s; tables in $RESULTS_DIR)"
+	case $counts in *" 0 failed"*) ;; *) return 1 ;; esac
+	case $counts in "0 passed"*) return 1 ;; esac
 }
 
 need_pkgs gnuplot-nox python3
 if [ "$MODE" = report ]; then
 	for series in $SERIES_LIST; do
-		( bench_report "$series" ) || record FAIL "$series" "bench report for $series" "see above"
+		( bench_report "$series" ) || { result_context "$series" report && fail "bench report for $series" "see above"; }
 	done
 	[ "$RUN_MODE" = full ] && bench_latest
-	passed=$(grep -c '^PASS' "$RESULTS")
-	failed=$(grep -c '^FAIL' "$RESULTS")
-	echo "bench report: $passed passed, $failed failed (tables in $RESULTS_DIR)"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	bench_finish "bench report"
 	exit
 fi
 MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(awk '/^MemTotal:/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), host kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
@@ -231,17 +192,8 @@ guest_setup
 
 for series in $SERIES_LIST; do
 	( bench_series "$series" ) ||
-		record FAIL "$series" "bench for kernel series $series ran" "a step failed; see the messages above"
+		{ result_context "$series" bench && fail "bench for kernel series $series ran" "a step failed; see the messages above"; }
 done
 
 [ "$MODE" = full ] && bench_latest
-
-passed=$(grep -c '^PASS' "$RESULTS")
-failed=$(grep -c '^FAIL' "$RESULTS")
-echo >&2
-if [ "$failed" -gt 0 ]; then
-	echo "Failed checks:" >&2
-	grep '^FAIL' "$RESULTS" | sed 's/^/  /' >&2
-fi
-echo "bench ($MODE): $passed passed, $failed failed ($(($(date +%s) - RUN_START)) s; tables in $RESULTS_DIR)"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+bench_finish "bench ($MODE)"

@@ -3,27 +3,25 @@
 # kernel series, four short boots) proves that every metric is still
 # produced and the table and plots are still written, into the check's own
 # output directory (never bench/results/). No timing is asserted.
-# Sourced by tests/host/check.sh (after boot.sh, for record).
+# Sourced by tests/host/check.sh (after results.sh).
 
 # host_test_bench_smoke SERIES: run tests/bench/run.sh smoke for SERIES and
-# take its checks into this run's results.
+# take its results (the same results.tsv form) into this run's.
 host_test_bench_smoke() {
-	local series=$1 out=$OUT/bench-smoke log=$OUT/bench-smoke.log rc n
+	local series=$1 out=$OUT/bench-smoke log=$OUT/bench-smoke.log rc
+	result_context "$series" bench-smoke
 	say "[$series] bench smoke test (tests/bench/run.sh smoke; log $log)"
 	PTP_VMW_OUT=$out BENCH_SMOKE_SERIES=$series QEMU=${QEMU:-} \
 		bash "$TOP/tests/bench/run.sh" smoke >"$log" 2>&1
 	rc=$?
-	# Its results file already has this run's "STATUS [series] check" form.
-	n=$(grep -cE '^(PASS|FAIL) ' "$out/results.txt" 2>/dev/null)
-	if [ "${n:-0}" -eq 0 ]; then
-		record FAIL "$series" "bench smoke: reported checks" "exit $rc, no PASS/FAIL lines; see $log"
+	if ! grep -qE '^(pass|fail)'$'\t' "$out/results.tsv" 2>/dev/null; then
+		fail "bench smoke reported checks" "exit $rc, no results; see $log"
 		return 0
 	fi
-	grep -E '^(PASS|FAIL) ' "$out/results.txt" >>"$RESULTS"
-	grep '^FAIL ' "$out/results.txt" | sed 's/^/  /' >&2
-	say "[$series] bench smoke: $(grep -c '^PASS ' "$out/results.txt") passed, $(grep -c '^FAIL ' "$out/results.txt") failed; table and plots in $out/bench/results"
-	[ "$rc" -eq 0 ] || grep -q '^FAIL ' "$out/results.txt" ||
-		record FAIL "$series" "bench smoke: run.sh exits 0" "exit $rc; see $log"
+	cat "$out/results.tsv" >>"$RESULTS"
+	say "[$series] bench smoke: $(tail -n 1 "$log"); table and plots in $out/bench/results"
+	[ "$rc" -eq 0 ] || grep -q '^fail'$'\t' "$out/results.tsv" ||
+		fail "bench smoke: run.sh exits 0" "exit $rc; see $log"
 }
 
 # bench_smoke_series "SERIES...": the one series the smoke test runs on:

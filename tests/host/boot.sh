@@ -1,10 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Boots the emulated VMware guest for one scenario and judges what it said.
-# Sourced after common.sh (and the kernel/initramfs helpers).
+# The one boot runner: every guest boot of make check, stress, bench and
+# demo goes through run_scenario (make shell through _qemu_args): the QEMU
+# command line, the boot's time limit, progress while it runs, one more
+# boot after an untainted kernel crash, the guest's results, the DONE
+# sentinel and the scan of the kernel log.
+# Sourced after common.sh, results.sh and the kernel/initramfs helpers.
 #
-# A scenario file (tests/scenarios/NAME.sh) is sourced twice: by bash here, for
-# its BOOT_* settings and its optional host() checks, and by busybox sh in the
-# guest, which runs its guest() function. Settings, with their defaults:
+# A scenario file (tests/scenarios/NAME.sh) is sourced twice: by bash here,
+# for its TAGS and BOOT_* settings and its optional host() checks, and by
+# busybox sh in the guest, which runs its guest() function. Settings, with
+# their defaults:
+#   TAGS=              the sets it belongs to: quick, stress,
+#                      wrong-environment (make check runs these three;
+#                      make stress the last two), bench, demo
 #   BOOT_VMWARE=yes    look like VMware (vmport, DMI serial, no CPUID
 #                      hypervisor bit); "no" gives a plain QEMU guest
 #   BOOT_SSDT=yes      announce the VMW0005 device in ACPI
@@ -19,21 +27,9 @@
 # that repeat something multiply their counts by it. make check runs with 1,
 # make stress with 10.
 
-RESULTS=$OUT/results.txt
-
-# record STATUS SERIES CHECK [DETAIL]: one line in the run's results.
-record() {
-	local status=$1 series=$2 check=$3 detail=${4:-}
-	# One line per check in the results file; the full detail on stderr.
-	printf '%s [%s] %s%s\n' "$status" "$series" "$check" \
-		"$(echo "${detail:+: $detail}" | head -n 1)" >>"$RESULTS"
-	case $status in
-	PASS) printf '  ok    [%s] %s\n' "$series" "$check" >&2 ;;
-	NOTRUN) printf '  NOT RUN [%s] %s\n' "$series" "$check" >&2 ;;
-	NOTE) printf '  note  [%s] %s\n' "$series" "$check" >&2 ;;
-	*) printf '  FAIL  [%s] %s\n        %s\n' "$series" "$check" "$detail" >&2 ;;
-	esac
-}
+# The sets make check and make stress run, by tag.
+CHECK_TAGS="quick stress wrong-environment"
+STRESS_TAGS="stress wrong-environment"
 
 # guest_setup: what every boot needs, once per run: the patched QEMU, the
 # SSDT, and the host's TSC rate (the guest is told it rather than measuring).
@@ -64,11 +60,30 @@ guest_prepare() {
 	guest_initrd "$KVER" "$MODULE_KO" || die "building the guest's initrd failed"
 }
 
-# boot_defaults: the BOOT_* settings a scenario starts from.
+# boot_defaults: the settings a scenario starts from.
 boot_defaults() {
-	BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180
+	TAGS= BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180
 	BOOT_SERIES= BOOT_MEM=768
 	unset -f guest host
+}
+
+# scenario_load NAME: the scenario's settings and functions, in this shell.
+scenario_load() {
+	boot_defaults
+	# shellcheck disable=SC1090
+	. "$TOP/tests/scenarios/$1.sh"
+}
+
+# scenarios_tagged "TAG...": the scenarios that carry any of the tags, by
+# name, in file order.
+scenarios_tagged() {
+	local f n t
+	for f in "$TOP"/tests/scenarios/*.sh; do
+		n=$(basename "$f" .sh)
+		for t in $(scenario_load "$n" && echo "$TAGS"); do
+			case " $1 " in *" $t "*) echo "$n" && break ;; esac
+		done
+	done
 }
 
 # _qemu_args NAME DIR: the QEMU command line for a scenario (BOOT_* set).
@@ -96,46 +111,6 @@ _qemu_args() {
 	QARGS+=($BOOT_QEMU -append "$kargs")
 }
 
-# split_fail "FAIL name<TAB>detail": sets FAIL_CHECK and FAIL_DETAIL. Lines
-# without a tab (tools that print "FAIL name: detail") split at the first ": ".
-split_fail() {
-	local line=${1#FAIL }
-	case $line in
-	*$'\t'*) FAIL_CHECK=${line%%$'\t'*} FAIL_DETAIL=${line#*$'\t'} ;;
-	*) FAIL_CHECK=${line%%: *} FAIL_DETAIL=${line#*: } ;;
-	esac
-}
-
-# record_lines SERIES FILE [SUFFIX]: the "PASS name" / "FAIL name<TAB>detail"
-# lines a sub-test printed, as results; SUFFIX is appended to failure details.
-record_lines() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) record PASS "$1" "${line#PASS }" ;;
-		"FAIL "*) split_fail "$line"; record FAIL "$1" "$FAIL_CHECK" "$FAIL_DETAIL${3:-}" ;;
-		esac
-	done <"$2"
-}
-
-# Host-side helpers for a scenario's host() function.
-pass() { record PASS "$SERIES" "$1"; }
-fail() { record FAIL "$SERIES" "$1" "$2"; }
-check_eq() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', saw '$3'"; fi
-}
-check_cmp() {
-	if [ -n "$2" ] && [ -n "$4" ] && [ "$2" "$3" "$4" ] 2>/dev/null; then
-		pass "$1"
-	else
-		fail "$1" "expected '$2' $3 '$4'"
-	fi
-}
-# guest_value KEY: the last VALUE KEY=... the guest reported.
-guest_value() { sed -n "s/^VALUE $1=//p" "$RUN_DIR/results.txt" | tail -n 1; }
-# model_stat KEY: a counter the device model wrote when QEMU exited.
-model_stat() { sed -n "s/^$1=//p" "$RUN_DIR/model-stats" 2>/dev/null | tail -n 1; }
-
 KERNEL_COMPLAINTS='Oops|WARNING:|BUG:|Call Trace|Kernel panic|general protection fault|possible recursive locking|circular locking|INFO: task .* blocked|UBSAN:|KASAN:'
 
 # _boot_untainted_crash DIR NAME: the guest's kernel crashed, in a boot that
@@ -150,125 +125,109 @@ _boot_untainted_crash() {
 	echo "${oops#*] }"
 }
 
-# run_scenario SERIES NAME: boot, then record every check the guest reported,
-# whether it finished, whether the kernel complained, and the host() checks.
-run_scenario() {
-	local series=$1 name=$2 file rc start dmesg_tail complaints
-	file=$TOP/tests/scenarios/$name.sh
-	SERIES=$series
-	RUN_DIR=$OUT/runs/$series/$name
-	rm -rf "$RUN_DIR"
-	mkdir -p "$RUN_DIR"
-
-	boot_defaults
-	# shellcheck disable=SC1090
-	. "$file"
-	if [ -n "$BOOT_SERIES" ] && ! [[ " $BOOT_SERIES " == *" $series "* ]]; then
-		return 0
-	fi
-	_qemu_args "$name" "$RUN_DIR"
-	printf '%q ' "${QARGS[@]}" >"$RUN_DIR/qemu-command"
-	say "[$series] scenario $name (boot limit ${BOOT_TIMEOUT}s)"
-	local attempt=1 crash f
-	while :; do
-		start=$(date +%s)
-		timeout --kill-after=10 "$BOOT_TIMEOUT" "${QARGS[@]}" </dev/null >"$RUN_DIR/qemu.log" 2>&1
-		rc=$?
-		touch "$RUN_DIR/results.log" "$RUN_DIR/console.log"
-		tr -d '\r' <"$RUN_DIR/results.log" >"$RUN_DIR/results.txt"
-		echo "$(($(date +%s) - start))" >"$RUN_DIR/seconds"
-		crash=$(_boot_untainted_crash "$RUN_DIR" "$name") && [ "$attempt" -eq 1 ] || break
-		# The guest kernel died before any module of ours was ever loaded
-		# (it says "Not tainted"): that boot says nothing about the driver.
-		# Seen under TCG on 7.x (an int3 from boot-time code patching on a
-		# second vCPU). Keep the evidence, say so, boot once more.
-		mkdir -p "$RUN_DIR/crashed-boot"
-		for f in console.log results.log results.txt qemu.log model-stats seconds; do
-			[ -e "$RUN_DIR/$f" ] && mv "$RUN_DIR/$f" "$RUN_DIR/crashed-boot/"
-		done
-		record NOTE "$series" "$name: the guest kernel crashed before ptp_vmw was ever loaded ('$crash', kernel not tainted; evidence in $RUN_DIR/crashed-boot); booted again"
-		attempt=2
-	done
-
-	sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$RUN_DIR/results.txt" | sed '1d;$d' >"$RUN_DIR/dmesg.txt"
-	dmesg_tail=$(tail -n 12 "$RUN_DIR/dmesg.txt" | sed 's/^/          | /')
-	[ -s "$RUN_DIR/dmesg.txt" ] || dmesg_tail=$(tr -d '\r' <"$RUN_DIR/console.log" | tail -n 12 | sed 's/^/          | /')
-
-	local line status check detail
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) record PASS "$series" "${line#PASS }" ;;
-		"NOTE "*) record NOTE "$series" "$name: ${line#NOTE }" ;;
-		"FAIL "*)
-			split_fail "$line"
-			record FAIL "$series" "$FAIL_CHECK" "$FAIL_DETAIL
-          guest dmesg (tail; all in $RUN_DIR):
-$dmesg_tail"
-			;;
-		esac
-	done < <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$RUN_DIR/results.txt")
-
-	if grep -qx "DONE $name" "$RUN_DIR/results.txt"; then
-		pass "$name: guest ran the scenario to the end"
+# _boot_once NAME DIR LIVE: one QEMU run, killed after BOOT_TIMEOUT. While it
+# runs: with LIVE, the guest's "DATA show" lines as they come (make demo);
+# otherwise a progress line every HEARTBEAT seconds.
+_boot_once() {
+	local name=$1 dir=$2 live=$3 pid start
+	start=$(date +%s)
+	: >"$dir/results.log"
+	timeout --kill-after=10 "$BOOT_TIMEOUT" "${QARGS[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	if [ -n "$live" ]; then
+		tail -n +1 -F --pid="$pid" "$dir/results.log" 2>/dev/null | tr -d '\r' |
+			sed -un 's/^DATA show /  /p'
 	else
-		fail "$name: guest ran the scenario to the end" \
-			"expected 'DONE $name', saw QEMU exit $rc$([ $rc -eq 124 ] && echo " (killed after ${BOOT_TIMEOUT}s)"); QEMU said:
-$(tail -n 5 "$RUN_DIR/qemu.log" | sed 's/^/          | /')
+		while ! _wait_for "$pid" "$HEARTBEAT"; do
+			say "  ... $name: $(($(date +%s) - start)) s of at most $BOOT_TIMEOUT; the guest reported $(grep -cE '^(PASS|FAIL|SKIP|DATA) ' "$dir/results.log") lines, last: $(tail -n 1 "$dir/results.log" | tr -d '\r' | cut -c1-70)"
+		done
+	fi
+	wait "$pid"
+	BOOT_RC=$?
+	touch "$dir/console.log"
+	tr -d '\r' <"$dir/results.log" >"$dir/results.txt"
+	echo "$(($(date +%s) - start))" >"$dir/seconds"
+}
+
+# boot_guest NAME DIR [live]: boot the loaded scenario; a boot whose kernel
+# crashed before any module of ours was loaded ("Not tainted": seen under
+# TCG on 7.x, an int3 from boot-time code patching) says nothing about the
+# driver: its evidence is kept and the guest boots once more, with a note.
+boot_guest() {
+	local name=$1 dir=$2 live=${3:-} crash f
+	_qemu_args "$name" "$dir"
+	printf '%q ' "${QARGS[@]}" >"$dir/qemu-command"
+	_boot_once "$name" "$dir" "$live"
+	if crash=$(_boot_untainted_crash "$dir" "$name"); then
+		mkdir -p "$dir/crashed-boot"
+		for f in console.log results.log results.txt qemu.log model-stats seconds; do
+			[ -e "$dir/$f" ] && mv "$dir/$f" "$dir/crashed-boot/"
+		done
+		diag "the guest kernel crashed before ptp_vmw was ever loaded ('$crash', kernel not tainted; evidence in $dir/crashed-boot); booted again"
+		_boot_once "$name" "$dir" "$live"
+	fi
+	sed -n '/^DMESG-BEGIN$/,/^DMESG-END$/p' "$dir/results.txt" | sed '1d;$d' >"$dir/dmesg.txt"
+}
+
+# _tail_of FILE N: the last N lines, indented, for a failure's detail.
+_tail_of() { tr -d '\r' <"$1" 2>/dev/null | tail -n "$2" | sed 's/^/          | /'; }
+
+# boot_judge NAME DIR: the guest's results; that it reached the end; that the
+# kernel did not complain; the boot's figures as values.
+boot_judge() {
+	local name=$1 dir=$2 dmesg_tail complaints n
+	dmesg_tail=$(_tail_of "$dir/dmesg.txt" 12)
+	[ -s "$dir/dmesg.txt" ] || dmesg_tail=$(_tail_of "$dir/console.log" 12)
+	record_lines <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$dir/results.txt") "
+          guest dmesg (tail; all in $dir):
+$dmesg_tail"
+	if grep -qx "DONE $name" "$dir/results.txt"; then
+		pass "guest ran the scenario to the end"
+	else
+		fail "guest ran the scenario to the end" \
+			"expected 'DONE $name', saw QEMU exit $BOOT_RC$([ "$BOOT_RC" -eq 124 ] && echo " (killed after ${BOOT_TIMEOUT}s)"); QEMU said:
+$(_tail_of "$dir/qemu.log" 5)
         console tail:
-$(tr -d '\r' <"$RUN_DIR/console.log" | tail -n 15 | sed 's/^/          | /')"
+$(_tail_of "$dir/console.log" 15)"
 	fi
 	# The kernel's own lines only: scenario output on the console may quote
 	# anything.
-	complaints=$( (cat "$RUN_DIR/dmesg.txt"; tr -d '\r' <"$RUN_DIR/console.log") |
+	complaints=$( (cat "$dir/dmesg.txt"; tr -d '\r' <"$dir/console.log") |
 		grep -E '^\[ *[0-9]+\.[0-9]+\]' | grep -E "$KERNEL_COMPLAINTS" | sort -u)
-	echo "$complaints" | grep -c . >"$RUN_DIR/complaints"
-	complaints=$(echo "$complaints" | head -n 5)
-	if [ -z "$complaints" ]; then
-		pass "$name: kernel log free of Oops/WARNING/BUG/Call Trace"
-	else
-		fail "$name: kernel log free of Oops/WARNING/BUG/Call Trace" "saw:
-$(echo "$complaints" | sed 's/^/          | /')"
+	n=$(echo "$complaints" | grep -c .)
+	check_none "kernel log free of Oops/WARNING/BUG/Call Trace" "kernel complaints" \
+		"$(echo "$complaints" | head -n 5)"
+	value complaints "$n"
+	value wall_s "$(cat "$dir/seconds")"
+	[ -f "$dir/model-stats" ] && value model_failed "$(model_stat failed)"
+	return 0
+}
+
+# run_scenario SERIES NAME [live]: boot the scenario on the prepared kernel
+# (KDIR_IMAGE, GUEST_INITRD) and record everything it proved under
+# SERIES/NAME. RUNS (default $OUT/runs) is where each boot's files go.
+run_scenario() {
+	local series=$1 name=$2 live=${3:-}
+	result_context "$series" "$name"
+	RUN_DIR=${RUNS:-$OUT/runs}/$series/$name
+	rm -rf "$RUN_DIR"
+	mkdir -p "$RUN_DIR"
+	scenario_load "$name"
+	if [ -n "$BOOT_SERIES" ] && ! [[ " $BOOT_SERIES " == *" $series "* ]]; then
+		skip "scenario applies to this kernel series" "limited to series $BOOT_SERIES"
+		return 0
 	fi
+	say "[$series] scenario $name (boot limit ${BOOT_TIMEOUT}s)"
+	boot_guest "$name" "$RUN_DIR" "$live"
+	boot_judge "$name" "$RUN_DIR"
 	if declare -F host >/dev/null; then
 		host
 	fi
 	return 0
 }
 
-# summary_table "SERIES..." SCENARIO...: the run's figures, one line per
-# scenario booted in this run (since RUN_START), from the guest's VALUE lines
-# (cycles, failures_seen, ioctls, reads_ok/_eio/_enodev/_other), the device
-# model's count of refused calls, the kernel complaints found and the boot's
-# wall time; "-" where a figure does not apply. Also in $OUT/summary.txt.
-summary_table() {
-	local series_list=$1 s n dir inj seen reads v
-	shift
-	_summary_value() { sed -n "s/^VALUE $2=//p" "$1/results.txt" 2>/dev/null | tail -n 1; }
-	{
-		echo "Summary (figures per scenario; complaints must be 0):"
-		printf '  %-9s %-28s %7s %17s %9s %28s %10s %6s\n' series scenario cycles \
-			"faults inj/seen" ioctls "reads ok/EIO/ENODEV/other" complaints "wall s"
-		for s in $series_list; do
-			for n in "$@"; do
-				dir=$OUT/runs/$s/$n
-				[ -f "$dir/seconds" ] && [ "$(stat -c %Y "$dir/seconds")" -ge "${RUN_START:-0}" ] ||
-					continue
-				inj=$(sed -n 's/^failed=//p' "$dir/model-stats" 2>/dev/null)
-				seen=$(_summary_value "$dir" failures_seen)
-				if [ -n "$seen" ] || [ "${inj:-0}" != 0 ]; then
-					v="${inj:--}/${seen:--}"
-				else
-					v=-
-				fi
-				reads=-
-				if [ -n "$(_summary_value "$dir" reads_ok)" ]; then
-					reads="$(_summary_value "$dir" reads_ok)/$(_summary_value "$dir" reads_eio)/$(_summary_value "$dir" reads_enodev)/$(_summary_value "$dir" reads_other)"
-				fi
-				printf '  %-9s %-28s %7s %17s %9s %28s %10s %6s\n' "$s" "$n" \
-					"$(_summary_value "$dir" cycles | grep . || echo -)" "$v" \
-					"$(_summary_value "$dir" ioctls | grep . || echo -)" "$reads" \
-					"$(cat "$dir/complaints" 2>/dev/null || echo '?')" "$(cat "$dir/seconds")"
-			done
-		done
-	} | tee "$OUT/summary.txt" >&2
-}
+# Helpers for a scenario's host() function.
+# guest_value KEY: the last VALUE KEY=... the guest reported.
+guest_value() { sed -n "s/^VALUE $1=//p" "$RUN_DIR/results.txt" | tail -n 1; }
+# model_stat KEY: a counter the device model wrote when QEMU exited.
+model_stat() { sed -n "s/^$1=//p" "$RUN_DIR/model-stats" 2>/dev/null | tail -n 1; }

@@ -1,14 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# make check: the whole test suite.
+# make check, make stress, make check-matrix, make lint: the test suite.
 #
 #   KSERIES="6.1 6.12"   kernel series to prove (default: the two Debian 12
 #                        ships; "all" for the whole matrix, see kseries.sh)
+#   TAGS="..."           the scenario sets to run (default: quick stress
+#                        wrong-environment; make stress: stress
+#                        wrong-environment); see tests/host/boot.sh
 #   TESTS="sync load*"   only these scenarios / host tests (names or globs)
 #
 # Installs the host packages it needs (as root), builds the device model
 # once, then per kernel series: builds the module, boots one emulated guest
-# per scenario and judges the results. Ends with "N passed, N failed".
+# per scenario and judges the results. Progress goes to stderr; the results
+# to $OUT/results.ktap (KTAP, checked with the kernel's own parser) and the
+# last line says "N passed, N failed, N skipped".
 
 . "$(dirname "$0")/harness.sh"
 . "$TOP/tests/host/tests.sh"
@@ -21,8 +26,7 @@
 require_root
 RUN_START=$(date +%s)
 SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_DEFAULT}")
-rm -f "$RESULTS"
-: >"$RESULTS"
+results_reset
 
 # selected NAME: whether TESTS (empty = everything) selects NAME.
 selected() {
@@ -38,13 +42,13 @@ selected() {
 }
 
 SCENARIOS=()
-for f in "$TOP"/tests/scenarios/*.sh; do
-	n=$(basename "$f" .sh)
+for n in $(scenarios_tagged "${TAGS:-$CHECK_TAGS}"); do
 	selected "$n" && SCENARIOS+=("$n")
 done
 
-say "ptp_vmw check: kernel series [$SERIES_LIST], ${#SCENARIOS[@]} scenario(s); logs in $OUT"
+say "ptp_vmw check: kernel series [$SERIES_LIST], ${#SCENARIOS[@]} scenario(s) (tags: ${TAGS:-$CHECK_TAGS}); logs in $OUT"
 
+result_context host kernel-choice
 selected kernel-choice && host_test_kernel_choice
 
 # The guest's userland and tools first: guest_setup runs one of the tools.
@@ -55,31 +59,42 @@ if [ ${#SCENARIOS[@]} -gt 0 ] || selected emulator; then
 fi
 selected emulator && host_test_emulator
 
-# run_series SERIES: build and prove the module on the series' newest kernel.
-run_series() {
-	local series=$1 n i=0
+# series_build SERIES: the series' kernel, our module built for it (W=1,
+# sparse), the suite's own DKMS building it, and the initrd the scenarios
+# boot. Results go under SERIES/build.
+series_build() {
+	local series=$1
+	result_context "$series" build
+	value suite "$(kseries_suite "$series")"
 	kernel_prepare "$series"
-	echo "ran $KSUITE $KVER" >"$(matrix_series_file "$series")"
+	value kernel "$KVER"
 	say "[$series] kernel $KVER"
 	if (module_build); then
-		record PASS "$series" "module builds for $KVER"
+		pass "module builds for $KVER"
 	else
-		record FAIL "$series" "module builds for $KVER" "see $OUT/build-$KVER.log"
-		return 0
+		fail "module builds for $KVER" "see $OUT/build-$KVER.log"
+		return 1
 	fi
 	MODULE_KO=$(chroot_root "$KSUITE")$(module_build_dir)/ptp_vmw.ko
-	matrix_build_warnings "$series" "$OUT/build-$KVER.log"
-	selected dkms-build && matrix_dkms_build "$series"
+	matrix_build_warnings "$OUT/build-$KVER.log"
+	value probes "$(matrix_probes)"
+	selected dkms-build && matrix_dkms_build
 	[ ${#SCENARIOS[@]} -gt 0 ] || return 0
 	# The guest loads the .ko DKMS built for this kernel when the DKMS test
 	# (below) left one, else the plain build.
 	if [ -f "$OUT/dkms/$KVER/ptp_vmw.ko" ]; then
 		MODULE_KO=$OUT/dkms/$KVER/ptp_vmw.ko
-		record PASS "$series" "guest module: the .ko DKMS built for $KVER ($(cat "$OUT/dkms/$KVER/installed-as"))"
+		diag "guest module: the .ko DKMS built for $KVER ($(cat "$OUT/dkms/$KVER/installed-as"))"
 	else
-		record PASS "$series" "guest module: the plain build for $KVER (no DKMS-built one: the DKMS test did not run or failed)"
+		diag "guest module: the plain build for $KVER (no DKMS-built one: the DKMS test did not run or failed)"
 	fi
 	guest_initrd "$KVER" "$MODULE_KO" || die "[$series] building the initrd failed"
+}
+
+# run_series SERIES: build and prove the module on the series' kernel.
+run_series() {
+	local series=$1 n i=0
+	series_build "$series" || return 0
 	for n in "${SCENARIOS[@]}"; do
 		i=$((i + 1))
 		say "[$series] $i/${#SCENARIOS[@]}"
@@ -95,54 +110,37 @@ selected dkms && host_test_dkms
 selected packages && host_test_packages
 
 # A series is reached once its suite gave us a kernel (chroot, headers,
-# image package). What fails before that is "not run: <reason>", never a
-# pass; what fails after it fails the run.
+# image package). What fails before that is skipped with its reason, never
+# a pass; what fails after it fails the run.
 for series in $SERIES_LIST; do
 	export KERNEL_REACHED=$OUT/series-$series.reached
-	rm -f "$KERNEL_REACHED" "$(matrix_series_file "$series")"
+	rm -f "$KERNEL_REACHED"
 	{ ( run_series "$series" ) 2>&1 1>&3 3>&- | tee "$OUT/series-$series.log" >&2; } 3>&1
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 0 ] && continue
+	result_context "$series" build
 	if [ -f "$KERNEL_REACHED" ]; then
-		[ -f "$(matrix_series_file "$series")" ] ||
-			echo "ran $(kseries_suite "$series") ?" >"$(matrix_series_file "$series")"
-		record FAIL "$series" "every step of kernel series $series ran" \
-			"a step failed; see $OUT/series-$series.log"
+		fail "every step of kernel series $series ran" "a step failed; see $OUT/series-$series.log"
 	else
-		reason=$(matrix_notrun_reason "$OUT/series-$series.log")
-		echo "notrun $(kseries_suite "$series") $reason" >"$(matrix_series_file "$series")"
-		record NOTRUN "$series" "not run: $reason"
+		skip "kernel series $series set up (suite, headers, kernel image)" \
+			"not run: $(matrix_notrun_reason "$OUT/series-$series.log")"
 	fi
 done
 unset KERNEL_REACHED
 
+result_context host lint
 selected lint && host_test_lint
 selected bench && host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")"
 
-passed=$(grep -c '^PASS' "$RESULTS")
-failed=$(grep -c '^FAIL' "$RESULTS")
-ran="" notrun=""
-for series in $SERIES_LIST; do
-	rec=$(cat "$(matrix_series_file "$series")" 2>/dev/null)
-	case $rec in
-	"ran "*) ran="$ran $series (${rec##* })," ;;
-	*) notrun="$notrun $series," ;;
-	esac
-done
-if [ -z "${TESTS:-}" ] && [ "$SERIES_LIST" = "$(kseries_expand all)" ]; then
-	matrix_readme "$TOP/README.md"
-	[ -z "$notrun" ] && matrix_stamp "$(($(date +%s) - RUN_START))"
+if [ -z "${TESTS:-}" ] && [ -z "${TAGS:-}" ] && [ "$SERIES_LIST" = "$(kseries_expand all)" ]; then
+	matrix_write "$TOP/docs/kernel-support.md"
+	matrix_complete && matrix_stamp "$(($(date +%s) - RUN_START))"
 fi
 echo >&2
-[ ${#SCENARIOS[@]} -gt 0 ] && summary_table "$SERIES_LIST" "${SCENARIOS[@]}" && echo >&2
-if [ "$failed" -gt 0 ]; then
-	echo "Failed checks:" >&2
-	grep '^FAIL' "$RESULTS" | sed 's/^/  /' >&2
-fi
-if [ -n "$notrun" ]; then
-	echo "Kernel series not run (not counted as passed):" >&2
-	grep '^NOTRUN' "$RESULTS" | sed 's/^NOTRUN /  /' >&2
-fi
-echo "Kernel series run:$(echo "${ran:- none}" | sed 's/,$//'); not run:$(echo "${notrun:- none}" | sed 's/,$//')"
-echo "$passed passed, $failed failed ($(($(date +%s) - RUN_START)) s; results in $RESULTS)"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && [ -n "$ran" ]
+[ ${#SCENARIOS[@]} -gt 0 ] && results_summary >&2 && echo >&2
+
+# The results as KTAP, read back by the kernel's own parser (kunit.py): its
+# counts must be ours.
+result_context host ktap
+selected ktap && host_test_ktap
+results_finish "$(($(date +%s) - RUN_START))"

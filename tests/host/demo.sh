@@ -15,27 +15,19 @@ require_root
 
 say "ptp_vmw demo: setting up (first run: a few minutes; later runs: seconds)"
 guest_prepare "$series"
-boot_defaults
-dir=$OUT/demo
-rm -rf "$dir"
-mkdir -p "$dir"
-touch "$dir/results.log"
-_qemu_args demo "$dir"
-
+results_reset
+RUNS=$OUT/demo
+HEARTBEAT=3600
 echo
 say "Booting Debian's $KVER in an emulated VMware guest (QEMU, software emulation) ..."
 echo
-timeout --kill-after=10 300 "${QARGS[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
-qemu=$!
-tail -n +1 -F --pid="$qemu" "$dir/results.log" 2>/dev/null | tr -d '\r' |
-	sed -un 's/^SHOW /  /p'
-wait "$qemu"
-rc=$?
+run_scenario "$series" demo live 2>"$OUT/demo-results.log"
 echo
-if grep -q '^DEMO-OK' "$dir/results.log"; then
+dir=$RUNS/$series/demo
+if [ "$(results_failures)" -eq 0 ] && grep -q '^PASS ' "$dir/results.txt"; then
 	say "Demo finished: chrony selected the VMware precision clock. Guest logs: $dir"
 	exit 0
 fi
-say "Demo did not complete (QEMU exit $rc): $(tr -d '\r' <"$dir/results.log" | sed -n 's/^DEMO-FAILED //p')"
-say "Guest console: $dir/console.log; QEMU: $dir/qemu.log"
+say "Demo did not complete: $(awk -F'\t' '$1 == "fail" { print $4 ": " $5; exit }' "$RESULTS" | cut -c1-300)"
+say "Guest console: $dir/console.log; QEMU: $dir/qemu.log; results: $OUT/demo-results.log"
 exit 1

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Everything a script that boots the emulated guest needs, in dependency
-# order: conventions, kernel series, chroots, guest kernels, the initramfs
-# and the boot runner.
+# order: conventions, results, kernel series, chroots, guest kernels, the
+# initramfs and the boot runner.
 #
 #   . "$(dirname "$0")/harness.sh"
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+. "$TOP/tests/host/results.sh"
 . "$TOP/tests/host/kseries.sh"
 . "$TOP/tests/host/chroot.sh"
 . "$TOP/tests/host/kernel.sh"

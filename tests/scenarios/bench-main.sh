@@ -6,11 +6,12 @@
 # cost, brackets, the bare-backdoor floor next to them, concurrency; then
 # BENCH_CHRONY_ROUNDS rounds of chrony on each driver.
 #
-# Sourced by bash on the host (tests/bench/run.sh: BOOT_* settings) and by
-# busybox sh in the guest (guest()). The counts come from
+# Sourced by bash on the host (the runner: BOOT_* settings) and by busybox
+# sh in the guest (guest()). The counts come from
 # /opt/ptpvmw/bench.conf, written by run.sh into the bench's initrd layer.
-# Results: "BENCH driver=D round=R op=..." lines (ptpbench's key=value
-# output) and "CHRONY driver=D round=R log=tracking|refclocks LINE" on fd 3.
+# Data: "DATA bench driver=D round=R op=..." lines (ptpbench's key=value
+# output) and "DATA chrony driver=D round=R log=tracking|refclocks LINE".
+TAGS="bench"
 
 [ -f /opt/ptpvmw/bench.conf ] && . /opt/ptpvmw/bench.conf
 
@@ -20,15 +21,15 @@ BOOT_SMP=2
 BOOT_TIMEOUT=$((240 + 2 * ${BENCH_ROUNDS:-0} * 60 + \
 	2 * ${BENCH_CHRONY_ROUNDS:-0} * (${BENCH_LOCK_TIMEOUT:-0} + ${BENCH_WINDOW:-0} + 30)))
 
-# bench_emit PREFIX CMD...: CMD's output lines on fd 3 behind PREFIX; a
-# failing CMD is a failed check.
+# bench_emit WORDS CMD...: CMD's output lines as "DATA bench WORDS LINE";
+# a failing CMD is a failed check.
 bench_emit() {
 	local prefix=$1 out rc
 	shift
 	out=$("$@" 2>&1)
 	rc=$?
-	echo "$out" | sed "s/^/$prefix /" >&3
-	[ $rc -eq 0 ] || fail "bench: $prefix: $*" "expected exit 0, saw $rc: $(echo "$out" | tail -n 1)"
+	echo "$out" | sed "s/^/DATA bench $prefix /" >&3
+	[ $rc -eq 0 ] || fail "$prefix: $*" "expected exit 0, saw $rc: $(echo "$out" | tail -n 1)"
 	return $rc
 }
 
@@ -58,12 +59,12 @@ bench_use() {
 
 # bench_reads DRIVER ROUND: the reading metrics, and the floor next to them.
 bench_reads() {
-	local p="BENCH driver=$1 round=$2" t out
+	local p="driver=$1 round=$2" t out
 	bench_emit "$p" ptpbench timer "$BENCH_N"
 	bench_emit "$p" ptpbench backdoor "$BENCH_N"
 	# guestctl's own loop: the floor the issue names.
-	out=$(guestctl backdoor "$BENCH_N") || fail "bench: $p: guestctl backdoor" "$out"
-	echo "$p op=guestctl ${out#op=backdoor }" >&3
+	out=$(guestctl backdoor "$BENCH_N") || fail "$p: guestctl backdoor" "$out"
+	data bench "$p op=guestctl ${out#op=backdoor }"
 	bench_emit "$p" ptpbench gettime /dev/ptp_vmware "$BENCH_N"
 	bench_emit "$p" ptpbench sysoff /dev/ptp_vmware "$BENCH_SYSOFF_CALLS" 25
 	if [ "$1" = ours ]; then
@@ -71,7 +72,7 @@ bench_reads() {
 	else
 		# Not offered by the in-tree driver: recorded as such, not failed.
 		out=$(ptpbench sysoffx /dev/ptp_vmware "$BENCH_SYSOFF_CALLS" 25)
-		echo "$out" | sed "s/^/$p /" >&3
+		echo "$out" | sed "s/^/DATA bench $p /" >&3
 	fi
 	for t in 1 2 4; do
 		bench_emit "$p" ptpbench threads /dev/ptp_vmware $t "$BENCH_THREADS_MS"
@@ -89,11 +90,11 @@ uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 bench_chrony() {
 	local p="driver=$1 round=$2" off t0 now out sys locked= nt nr
 	rm -f /var/lib/chrony/chrony.drift /var/log/chrony/*.log
-	ptpbench resetfreq >/dev/null || fail "bench: $p: kernel frequency reset" "adjtimex failed"
+	ptpbench resetfreq >/dev/null || fail "$p: kernel frequency reset" "adjtimex failed"
 	off=$(host_minus_sys_ns)
 	guestctl shift $((off - 300000000))
 	t0=$(uptime_ms)
-	start_chronyd || { fail "bench: $p: chronyd starts" "chronyd exited $?"; return 1; }
+	start_chronyd || { fail "$p: chronyd starts" "chronyd exited $?"; return 1; }
 	while :; do
 		now=$(uptime_ms)
 		[ $((now - t0)) -gt $((BENCH_LOCK_TIMEOUT * 1000)) ] && break
@@ -107,22 +108,22 @@ bench_chrony() {
 		sleep 0.2
 	done
 	if [ -z "$locked" ]; then
-		fail "bench: $p: chrony locks on VMW within ${BENCH_LOCK_TIMEOUT}s" \
+		fail "$p: chrony locks on VMW within ${BENCH_LOCK_TIMEOUT}s" \
 			"expected |System time| < $BENCH_LOCK_NS ns, saw: $(echo "$out" | grep -E '^(Reference|System)' | tr '\n' ' ')"
 		killall chronyd
 		return 1
 	fi
-	echo "BENCH $p op=chrony ok=1 lock_ms=$locked lock_threshold_ns=$BENCH_LOCK_NS" >&3
+	data bench $p op=chrony ok=1 lock_ms=$locked lock_threshold_ns=$BENCH_LOCK_NS
 	# The window starts now: later log lines only.
 	nt=$(wc -l </var/log/chrony/tracking.log)
 	nr=$(wc -l </var/log/chrony/refclocks.log)
-	bench_emit "BENCH $p" ptpbench truth "$BENCH_WINDOW" 4
+	bench_emit "$p" ptpbench truth "$BENCH_WINDOW" 4
 	tail -n +$((nt + 1)) /var/log/chrony/tracking.log | grep '^[0-9]' |
-		sed "s/^/CHRONY $p log=tracking /" >&3
+		sed "s/^/DATA chrony $p log=tracking /" >&3
 	tail -n +$((nr + 1)) /var/log/chrony/refclocks.log | grep '^[0-9]' |
-		sed "s/^/CHRONY $p log=refclocks /" >&3
+		sed "s/^/DATA chrony $p log=refclocks /" >&3
 	killall chronyd
-	wait_until 10 sh -c '! pidof chronyd' || fail "bench: $p: chronyd stops" "still running 10 s after SIGTERM"
+	wait_until 10 sh -c '! pidof chronyd' || fail "$p: chronyd stops" "still running 10 s after SIGTERM"
 }
 
 guest() {
@@ -133,30 +134,30 @@ guest() {
 	# Measurement configuration, not the product's: chrony's own logs.
 	printf 'log tracking refclocks\nlogbanner 0\n' >/etc/chrony/conf.d/zz-bench-logging.conf
 	start_udev
-	echo "BENCH op=info cpus=$(grep -c ^processor /proc/cpuinfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) kernel=$(uname -r)" >&3
+	data bench op=info cpus=$(grep -c ^processor /proc/cpuinfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) kernel=$(uname -r)
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
 		order="intree ours"
 		[ $((r % 2)) -eq 0 ] && order="ours intree"
 		for d in $order; do
 			if ! bench_use $d; then
-				fail "bench: round $r: $d driver loads and gets /dev/ptp_vmware" \
+				fail "round $r: $d driver loads and gets /dev/ptp_vmware" \
 					"expected the $d module behind /dev/ptp_vmware, saw '$(readlink -f /dev/ptp_vmware)'"
 				return
 			fi
 			bench_reads $d $r
 		done
-		pass "bench: round $r of reading metrics ran on both drivers"
+		pass "round $r of reading metrics ran on both drivers"
 	done
 	for r in $(seq 1 "$BENCH_CHRONY_ROUNDS"); do
 		order="intree ours"
 		[ $((r % 2)) -eq 0 ] && order="ours intree"
 		for d in $order; do
 			if ! bench_use $d; then
-				fail "bench: chrony round $r: $d driver loads" "see dmesg"
+				fail "chrony round $r: $d driver loads" "see dmesg"
 				return
 			fi
 			bench_chrony $d $r
 		done
 	done
-	echo "BENCH op=end" >&3
+	data bench op=end
 }

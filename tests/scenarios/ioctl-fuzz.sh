@@ -9,6 +9,8 @@
 #
 # Reproduce a run with FUZZ_SEED=N (printed in the results): the seed reaches
 # the guest on the kernel command line; the unprivileged run uses N+1.
+TAGS="stress"
+
 FUZZ_SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom 2>/dev/null | tr -d " ")}
 BOOT_KARGS="ptpvmw.fuzzseed=$FUZZ_SEED"
 BOOT_TIMEOUT=$((120 + 60 * ${STRESS_SCALE:-1}))
@@ -17,14 +19,14 @@ BOOT_TIMEOUT=$((120 + 60 * ${STRESS_SCALE:-1}))
 fuzz_judge() {
 	local who=$1 out=$2 rc=$3 n=$4 last
 	last=$(echo "$out" | grep '^op=fuzz' | tail -n 1)
-	check_eq "ioctl-fuzz: $who: the fuzzer survives and finishes (exit status, ok=)" \
+	check_eq "$who: the fuzzer survives and finishes (exit status, ok=)" \
 		"0 1" "$rc $(kv ok "$last")"
-	check_eq "ioctl-fuzz: $who: $n ioctls made" "$n" "$(kv ioctls "$last")"
-	check_eq "ioctl-fuzz: $who: the kernel wrote nothing outside an ioctl's argument" \
+	check_eq "$who: $n ioctls made" "$n" "$(kv ioctls "$last")"
+	check_eq "$who: the kernel wrote nothing outside an ioctl's argument" \
 		0 "$(kv overflow "$last")"
-	check_eq "ioctl-fuzz: $who: no call changed the clock (PEROUT, EXTTS, PPS, pin functions, set, adjust)" \
+	check_eq "$who: no call changed the clock (PEROUT, EXTTS, PPS, pin functions, set, adjust)" \
 		0 "$(kv changed "$last")"
-	check_eq "ioctl-fuzz: $who: the clock read fine and moved forward between calls" \
+	check_eq "$who: the clock read fine and moved forward between calls" \
 		0 "$(kv badreads "$last")"
 }
 
@@ -37,8 +39,8 @@ guest() {
 	tester_seed=$((seed + 1))
 	n=$((100000 * SCALE))
 	value fuzz_seed "$seed"
-	note "ioctl-fuzz: seed $seed (replay with FUZZ_SEED=$seed; the unprivileged run uses $tester_seed)"
-	load_ours || { fail "ioctl-fuzz: module loads" "insmod failed"; return; }
+	note "seed $seed (replay with FUZZ_SEED=$seed; the unprivileged run uses $tester_seed)"
+	load_ours || { fail "module loads" "insmod failed"; return; }
 	dev=$(ptp_vmw_dev)
 
 	out=$(fuzz "$dev" "$n" "$seed")
@@ -46,12 +48,12 @@ guest() {
 	echo "$out"
 	fuzz_judge root "$out" "$rc" "$n"
 	pps=$(req_line "$out" ENABLE_PPS)
-	check_cmp "ioctl-fuzz: root: PTP_ENABLE_PPS reached the driver, which refused it ($pps)" \
+	check_cmp "root: PTP_ENABLE_PPS reached the driver, which refused it ($pps)" \
 		"$(kv EOPNOTSUPP "$pps")" -gt 0
 
 	# The node as created is root's alone: tester cannot even open it.
 	out=$(as_tester fuzz "$dev" 1 "$tester_seed")
-	check_eq "ioctl-fuzz: tester cannot open the node as created" EACCES \
+	check_eq "tester cannot open the node as created" EACCES \
 		"$(kv err "$(echo "$out" | grep '^op=fuzz')")"
 	# Given read-write access (as a site's udev rule might), tester fuzzes.
 	chgrp tester "$dev"
@@ -61,15 +63,15 @@ guest() {
 	echo "$out"
 	fuzz_judge tester "$out" "$rc" "$n"
 	pps=$(req_line "$out" ENABLE_PPS)
-	check_eq "ioctl-fuzz: tester: PTP_ENABLE_PPS never reached the driver ($pps)" "" "$(kv EOPNOTSUPP "$pps")"
-	check_cmp "ioctl-fuzz: tester: PTP_ENABLE_PPS was refused for want of CAP_SYS_TIME" \
+	check_eq "tester: PTP_ENABLE_PPS never reached the driver ($pps)" "" "$(kv EOPNOTSUPP "$pps")"
+	check_cmp "tester: PTP_ENABLE_PPS was refused for want of CAP_SYS_TIME" \
 		"$(kv EPERM "$pps")" -gt 0
 
 	phc=$(kv ns "$(ptptest get "$dev")")
 	ref=$(kv host_ns "$(guestctl backdoor 1)")
-	check_cmp "ioctl-fuzz: afterwards the clock reads the host's time (within 1 s)" \
+	check_cmp "afterwards the clock reads the host's time (within 1 s)" \
 		"$(abs $((ref - ${phc:-0})))" -lt 1000000000
-	check_eq "ioctl-fuzz: afterwards still exactly one clock, the same" "1 $dev" "$(ptp_count) $(ptp_vmw_dev)"
-	check_eq "ioctl-fuzz: no read failed" 0 "$(vmw_stat failed_reads)"
+	check_eq "afterwards still exactly one clock, the same" "1 $dev" "$(ptp_count) $(ptp_vmw_dev)"
+	check_eq "no read failed" 0 "$(vmw_stat failed_reads)"
 	value ioctls $((2 * n))
 }

@@ -16,6 +16,8 @@
 # takes no reference that its close then drops: refcount underflow,
 # use-after-free, Oops), which the distribution's own ptp_vmw hits the same
 # way.
+TAGS="stress"
+
 BOOT_SMP=2
 [ -n "${LIFECYCLE_EAGER:-}" ] && BOOT_KARGS="ptpvmw.eager=1"
 BOOT_TIMEOUT=$((180 + 150 * ${STRESS_SCALE:-1}))
@@ -40,10 +42,10 @@ guest() {
 	local out rpid t0 s dev eager=
 	n=$((20 * SCALE))
 	grep -q 'ptpvmw\.eager=1' /proc/cmdline && eager=eager
-	[ -n "$eager" ] && note "lifecycle-under-load: eager readers (LIFECYCLE_EAGER): expect the kernel's posix-clock refcount bug"
+	[ -n "$eager" ] && note "eager readers (LIFECYCLE_EAGER): expect the kernel's posix-clock refcount bug"
 
-	load_ours || { fail "lifecycle-under-load: module loads" "insmod failed"; return; }
-	check_eq "lifecycle-under-load: baseline: one clock, one node" "1 1" "$(lul_state)"
+	load_ours || { fail "module loads" "insmod failed"; return; }
+	check_eq "baseline: one clock, one node" "1 1" "$(lul_state)"
 
 	rm -f "$stop"
 	hammer readers 4 $((60 + 120 * SCALE)) "$stop" 0 $eager >/tmp/readers.out &
@@ -78,17 +80,17 @@ guest() {
 	out=$(cat /tmp/readers.out)
 	echo "$out"
 
-	check_eq "lifecycle-under-load: $n unbind/bind and $n rmmod/insmod cycles, each back to baseline" \
+	check_eq "$n unbind/bind and $n rmmod/insmod cycles, each back to baseline" \
 		"0" "$bad${badinfo:+ (}$badinfo${badinfo:+ )}"
 	value cycles $((2 * n))
-	check_eq "lifecycle-under-load: the 4 readers ran to the end (none crashed)" "4 0" \
+	check_eq "the 4 readers ran to the end (none crashed)" "4 0" \
 		"$(kv procs "$out") $(kv crashed "$out")"
-	check_eq "lifecycle-under-load: readers saw only success, ENODEV or EIO" 0 "$(kv other "$out")"
-	check_cmp "lifecycle-under-load: readers read the clock ($(kv success "$out") successes)" \
+	check_eq "readers saw only success, ENODEV or EIO" 0 "$(kv other "$out")"
+	check_cmp "readers read the clock ($(kv success "$out") successes)" \
 		"$(kv success "$out")" -gt 0
-	check_cmp "lifecycle-under-load: readers were caught by removals ($(kv enodev "$out") ENODEV)" \
+	check_cmp "readers were caught by removals ($(kv enodev "$out") ENODEV)" \
 		"$(kv enodev "$out")" -gt 0
-	check_eq "lifecycle-under-load: opening the clock only ever failed because it was gone" 0 \
+	check_eq "opening the clock only ever failed because it was gone" 0 \
 		"$(kv open_other "$out")"
 	value reads_ok "$(kv success "$out")"
 	value reads_enodev "$(kv enodev "$out")"
@@ -99,8 +101,8 @@ guest() {
 	echo VMW0005:00 >"$drv/unbind"
 	echo VMW0005:00 >"$drv/bind"
 	dev=$(ptp_vmw_dev)
-	check_eq "lifecycle-under-load: afterwards the clock is ptp0 again (no clock leaked)" /dev/ptp0 "$dev"
-	check_eq "lifecycle-under-load: afterwards it reads" 1 "$(kv ok "$(ptptest get "$dev")")"
-	check_eq "lifecycle-under-load: the platform driver's device count is back to one" 1 \
+	check_eq "afterwards the clock is ptp0 again (no clock leaked)" /dev/ptp0 "$dev"
+	check_eq "afterwards it reads" 1 "$(kv ok "$(ptptest get "$dev")")"
+	check_eq "the platform driver's device count is back to one" 1 \
 		"$(ls -d "$drv"/VMW0005:* 2>/dev/null | wc -l)"
 }

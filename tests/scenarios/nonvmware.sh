@@ -1,20 +1,22 @@
 # Proves the wrong-machine case: on a plain (non-VMware) guest the module
 # refuses to load with ENODEV and exactly one log line saying why.
+TAGS="wrong-environment"
+
 BOOT_VMWARE=no
 BOOT_SSDT=no
 
 guest() {
 	local out
-	check_ok "nonvmware: the guest does not detect VMware" \
+	check_ok "the guest does not detect VMware" \
 		sh -c '! dmesg | grep -q "Hypervisor detected: VMware"'
 	mark_dmesg nonvmware
 	out=$(insmod "$MODULE" 2>&1)
 	echo "$out"
-	check_has "nonvmware: insmod fails with 'No such device' (ENODEV)" "No such device" "$out"
-	check_ok "nonvmware: the module is not loaded" test ! -d /sys/module/ptp_vmw
+	check_has "insmod fails with 'No such device' (ENODEV)" "No such device" "$out"
+	check_ok "the module is not loaded" test ! -d /sys/module/ptp_vmw
 	out=$(driver_log_since nonvmware)
 	echo "$out"
-	check_eq "nonvmware: exactly one log line" 1 "$(echo "$out" | grep -c .)"
-	check_has "nonvmware: it says this is not a VMware guest" "ptp_vmw: not a VMware guest" "$out"
-	check_eq "nonvmware: no PTP clock" 0 "$(ptp_count)"
+	check_eq "exactly one log line" 1 "$(echo "$out" | grep -c .)"
+	check_has "it says this is not a VMware guest" "ptp_vmw: not a VMware guest" "$out"
+	check_eq "no PTP clock" 0 "$(ptp_count)"
 }

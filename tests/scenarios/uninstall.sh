@@ -6,6 +6,7 @@
 # modules-load.d file, the chrony and systemd drop-ins. Neither DKMS nor the
 # packages' scripts unload the module (tests/host/packages.sh checks that), so
 # the clock must go on working, for chronyd too, until reboot.
+TAGS="quick"
 
 guest() {
 	local dev i locked= before after
@@ -18,7 +19,7 @@ guest() {
 		chronyc -n sources 2>/dev/null | grep -q '^#\* VMW' && { locked=$i; break; }
 		sleep 0.25
 	done
-	check_ok "uninstall: before: chronyd selected the PHC through /dev/ptp_vmware" test -n "$locked"
+	check_ok "before: chronyd selected the PHC through /dev/ptp_vmware" test -n "$locked"
 
 	# What dpkg --purge ptp-vmw-dkms removes.
 	rm -f "$MODULE" /lib/udev/rules.d/61-ptp-vmware.rules /usr/lib/modules-load.d/ptp_vmw.conf \
@@ -29,20 +30,20 @@ guest() {
 	udevadm trigger --action=change --subsystem-match=ptp
 	udevadm settle --timeout=30
 
-	check_ok "uninstall: the module stays loaded" test -d /sys/module/ptp_vmw
-	check_eq "uninstall: the clock is still there, same device" "$dev" "$(ptp_vmw_dev)"
-	check_has "uninstall: phc_ctl get still reads the clock" "clock time is" "$(phc_ctl "$dev" get 2>&1)"
-	check_ok "uninstall: without the rule, udev dropped the /dev/ptp_vmware link" test ! -e /dev/ptp_vmware
+	check_ok "the module stays loaded" test -d /sys/module/ptp_vmw
+	check_eq "the clock is still there, same device" "$dev" "$(ptp_vmw_dev)"
+	check_has "phc_ctl get still reads the clock" "clock time is" "$(phc_ctl "$dev" get 2>&1)"
+	check_ok "without the rule, udev dropped the /dev/ptp_vmware link" test ! -e /dev/ptp_vmware
 	before=$(vmw_stat successful_reads)
 	sleep 3
 	after=$(vmw_stat successful_reads)
-	check_cmp "uninstall: chronyd keeps reading the clock through its open descriptor ($before then $after reads)" \
+	check_cmp "chronyd keeps reading the clock through its open descriptor ($before then $after reads)" \
 		"$after" -ge $((before + 8))
-	check_ok "uninstall: chronyc sources: the PHC is still the selected source" \
+	check_ok "chronyc sources: the PHC is still the selected source" \
 		sh -c "chronyc -n sources | grep -q '^#\* VMW'"
-	check_eq "uninstall: no failed reads" 0 "$(vmw_stat failed_reads)"
+	check_eq "no failed reads" 0 "$(vmw_stat failed_reads)"
 	chronyc -n sources
-	check_eq "uninstall: depmod's index no longer lists ptp_vmw (the next boot loads nothing of ours)" 0 \
+	check_eq "depmod's index no longer lists ptp_vmw (the next boot loads nothing of ours)" 0 \
 		"$(grep -c ptp_vmw "/lib/modules/$KREL/modules.dep")"
 	killall chronyd
 	udevadm control --exit

@@ -2,28 +2,30 @@
 # with no ACPI the module asks the hypervisor directly, gets a refusal, and
 # refuses to load with ENODEV and one log line saying why; it leaves no
 # platform device and no driver behind, and made exactly that one call.
+TAGS="wrong-environment"
+
 BOOT_KARGS="acpi=off"
 BOOT_QEMU="-global vmport.pclk=false"
 
 guest() {
 	local out
-	check_ok "wrongenv-acpioff-deadclock: ACPI is off" test ! -d /sys/firmware/acpi/tables
+	check_ok "ACPI is off" test ! -d /sys/firmware/acpi/tables
 	mark_dmesg acpioffdead
 	out=$(insmod "$MODULE" 2>&1)
 	echo "$out"
-	check_has "wrongenv-acpioff-deadclock: insmod fails with 'No such device' (ENODEV)" "No such device" "$out"
-	check_ok "wrongenv-acpioff-deadclock: the module is not loaded" test ! -d /sys/module/ptp_vmw
-	check_eq "wrongenv-acpioff-deadclock: no PTP clock" 0 "$(ptp_count)"
-	check_ok "wrongenv-acpioff-deadclock: no platform device left behind" test ! -e /sys/devices/platform/ptp_vmw
-	check_ok "wrongenv-acpioff-deadclock: no platform driver left behind" test ! -e /sys/bus/platform/drivers/ptp_vmw
+	check_has "insmod fails with 'No such device' (ENODEV)" "No such device" "$out"
+	check_ok "the module is not loaded" test ! -d /sys/module/ptp_vmw
+	check_eq "no PTP clock" 0 "$(ptp_count)"
+	check_ok "no platform device left behind" test ! -e /sys/devices/platform/ptp_vmw
+	check_ok "no platform driver left behind" test ! -e /sys/bus/platform/drivers/ptp_vmw
 	out=$(driver_log_since acpioffdead)
 	echo "$out"
-	check_eq "wrongenv-acpioff-deadclock: exactly one log line" 1 "$(echo "$out" | grep -c .)"
-	check_has "wrongenv-acpioff-deadclock: it says why" \
+	check_eq "exactly one log line" 1 "$(echo "$out" | grep -c .)"
+	check_has "it says why" \
 		"ptp_vmw: ACPI is disabled and the precision clock does not answer (host status 0xffffffff); not loading" "$out"
 }
 
 host() {
-	check_eq "wrongenv-acpioff-deadclock: the module made exactly one call, refused" "1 0" \
+	check_eq "the module made exactly one call, refused" "1 0" \
 		"$(model_stat calls) $(model_stat answered)"
 }
