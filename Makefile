@@ -12,18 +12,26 @@
 #   make demo                 the driver at work in an emulated VMware guest
 #   make bench                ours against the in-tree driver, side by side (bench/results/)
 #   make shell                an interactive shell in that guest
-#   make lint                 checkpatch --strict, W=1 and sparse builds (both series)
+#   make stress               the reliability and wrong-environment scenarios
+#                             at ten times make check's counts
+#   make lint                 checkpatch --strict, shellcheck, W=1 and sparse
+#                             builds (both series)
 #
 # Test targets are one line each into a script under tests/.
 
 KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
-VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' dkms.conf)
+# The one place the version is read: dkms.conf's PACKAGE_VERSION.
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' $(dir $(lastword $(MAKEFILE_LIST)))dkms.conf)
+
+# The driver's sources: what DKMS, the .deb and the .rpm ship (also dkms.conf
+# and LICENSE) and what the tests copy into their build trees.
+SOURCES	:= Makefile Kbuild ptp_vmw.c ptp_vmw.h dkms.conf LICENSE compat
 
 # Options passed through to the test scripts.
-export KSERIES TESTS
+export KSERIES TESTS TAGS
 
-.PHONY: all modules install clean headers-present \
+.PHONY: all modules install clean headers-present print-version print-sources \
 	check demo shell bench stress check-matrix lint dkms-install dkms-remove
 
 all: modules
@@ -39,15 +47,23 @@ compat/probed.h: headers-present
 	@sh compat/probe.sh "$(KDIR)" $@
 
 modules: compat/probed.h
-	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" PTP_VMW_VERSION=$(VERSION) modules
 
 install: modules
-	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" INSTALL_MOD_DIR=updates modules_install
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" PTP_VMW_VERSION=$(VERSION) INSTALL_MOD_DIR=updates modules_install
 	depmod -a "$(KVER)"
 
 clean:
-	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" PTP_VMW_VERSION=$(VERSION) clean; fi
 	rm -f compat/probed.h compat/probed.h.log compat/probed.h.tmp
+
+# One source for the version and the file list: packaging and tests ask
+# `make -s print-version` and `make -s print-sources`.
+print-version:
+	@echo $(VERSION)
+
+print-sources:
+	@echo $(SOURCES)
 
 dkms-install:
 	sh packaging/dkms-install.sh install "$(VERSION)"
@@ -65,7 +81,7 @@ bench:
 	@bash tests/bench/run.sh
 
 stress:
-	@bash tests/stress.sh
+	@STRESS_SCALE=$${STRESS_SCALE:-10} TAGS="$${TAGS:-stress wrong-environment}" bash tests/host/check.sh
 
 check-matrix:
 	@KSERIES=all bash tests/host/check.sh

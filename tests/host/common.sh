@@ -100,3 +100,9 @@ require_root() {
 	[ "$(id -u)" -eq 0 ] && return 0
 	die "this needs root (it builds debootstrap chroots under $CACHE and boots QEMU guests); run it with sudo"
 }
+
+# project_version, project_sources: the version and the driver's file list,
+# from the Makefile (make -s print-version / print-sources), the one place
+# that knows them.
+project_version() { make -s --no-print-directory -C "$TOP" print-version; }
+project_sources() { make -s --no-print-directory -C "$TOP" print-sources; }

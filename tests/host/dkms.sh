@@ -80,65 +80,22 @@ ovl_leftovers() {
 # 6.12.117+deb12-amd64).
 ere_quote() { printf '%s' "$1" | sed 's/[][\\.^$*+?(){}|]/\\&/g'; }
 
-# ---- Checks ----------------------------------------------------------------
+# ---- Checks (tests/host/results.sh has the assertion helpers) ------------
 
-# t_eq SERIES CHECK EXPECTED SEEN
-t_eq() {
-	if [ "$3" = "$4" ]; then
-		record PASS "$1" "$2"
-	else
-		record FAIL "$1" "$2" "expected '$3', saw '$4'"
-	fi
-}
-
-# t_match SERIES CHECK REGEX SEEN: SEEN matches the extended REGEX.
-t_match() {
-	if printf '%s\n' "$4" | grep -qE -- "$3"; then
-		record PASS "$1" "$2"
-	else
-		record FAIL "$1" "$2" "expected a match for /$3/, saw '$(printf '%s' "$4" | tail -n 3 | tr '\n' ' ')'"
-	fi
-}
-
-# t_none SERIES CHECK WHAT LIST: LIST (one item a line) must be empty.
-t_none() {
-	if [ -z "$4" ]; then
-		record PASS "$1" "$2"
-	else
-		record FAIL "$1" "$2" "expected no $3, saw: $(printf '%s' "$4" | head -n 8 | tr '\n' ' ')"
-	fi
-}
-
-# t_log SERIES CHECK NEEDLE LOG: the log file contains NEEDLE.
-t_log() {
-	if grep -qF -- "$3" "$4" 2>/dev/null; then
-		record PASS "$1" "$2"
-	else
-		record FAIL "$1" "$2" "expected '$3' in $4, its tail: $(tail -n 3 "$4" 2>/dev/null | tr '\n' ' ')"
-	fi
-}
-
-# t_step SERIES CHECK LOG CMD...: CMD succeeds (run with step's progress
-# lines; its output in LOG).
-t_step() {
-	local series=$1 check=$2 log=$3
-	shift 3
-	if (step "$check" "$log" "$@"); then
-		record PASS "$series" "$check"
-	else
-		record FAIL "$series" "$check" "expected success, it failed; log: $log"
-		return 1
-	fi
-}
-
-# readme_has_cmds SERIES CMD...: the README gives each CMD verbatim.
+# readme_has_cmds CMD...: the README gives each CMD verbatim.
 readme_has_cmds() {
-	local series=$1 c missing=""
-	shift
+	local c missing=""
 	for c in "$@"; do
 		grep -qF -- "$c" "$TOP/README.md" || missing="$missing [$c]"
 	done
-	t_none "$series" "the README gives the install commands this test runs, verbatim" "missing commands" "$missing"
+	check_none "the README gives the install commands this test runs, verbatim" "missing commands" "$missing"
+}
+
+# driver_file_list: every file of the driver's sources (make print-sources),
+# relative, sorted, on one line: what /usr/src/ptp_vmw-VERSION must hold.
+driver_file_list() {
+	# shellcheck disable=SC2046 # a list of file names
+	(cd "$TOP" && find $(project_sources) -type f ! -name 'probed.h*' | LC_ALL=C sort | tr '\n' ' ')
 }
 
 # dkms_state NAME KVER: DKMS's word for our module on KVER ("installed",
@@ -202,103 +159,134 @@ stage_intree() {
 
 # ---- The test --------------------------------------------------------------
 
+# dkms_layer NAME KVER...: a fresh layer holding the sources (as a checkout
+# has them) under /build/src and the distribution's ptp_vmw for each KVER.
+dkms_layer() {
+	local name=$1
+	shift
+	ovl_new "$name"
+	ovl_fast_dpkg "$name"
+	mkdir -p "$(ovl_upper "$name")/build/src"
+	# shellcheck disable=SC2046 # a list of file names
+	(cd "$TOP" && cp -r $(project_sources) packaging "$(ovl_upper "$name")/build/src/")
+	rm -f "$(ovl_upper "$name")"/build/src/compat/probed.h*
+	stage_intree "$name" "$@"
+}
+
+# dkms_copy_out KVER PATH: the module DKMS installed for KVER at PATH (in the
+# layer), uncompressed, as $OUT/dkms/KVER/ptp_vmw.ko: the guest scenarios
+# boot this very file (tests/host/check.sh series_build).
+dkms_copy_out() {
+	local kver=$1 p=$2 d=$OUT/dkms/$1
+	mkdir -p "$d"
+	if ovl_run dkms sh -c 'case $1 in *.xz) xz -dc "$1" ;; *.zst) zstd -dc "$1" ;; *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac' \
+		sh "$p" >"$d/$MODNAME.ko.tmp" && [ -s "$d/$MODNAME.ko.tmp" ]; then
+		mv "$d/$MODNAME.ko.tmp" "$d/$MODNAME.ko"
+		echo "$p" >"$d/installed-as"
+	else
+		rm -rf "$d"
+		fail "the DKMS-built module for $kver copied out for the guest" "could not read $p"
+	fi
+}
+
+# dkms_test_install VERSION KVER...: make dkms-install adds, builds, signs
+# and installs for every kernel with headers, shadowing the in-tree module.
+dkms_test_install() {
+	local version=$1 kver p
+	shift
+	readme_has_cmds "sudo make dkms-install" "sudo make dkms-remove" \
+		"sudo mokutil --import /var/lib/dkms/mok.pub"
+	check_step "make dkms-install succeeds (dkms add, build, install)" "$OUT/dkms-install.log" \
+		ovl_run dkms sh -c 'cd /build/src && make dkms-install'
+	for kver; do
+		check_eq "dkms status: $MODNAME/$version installed for $kver" installed "$(dkms_state dkms "$kver")"
+		p=$(modinfo_path dkms "$kver")
+		check_match "modinfo -k $kver -n $MODNAME resolves to the DKMS copy in updates/dkms, not the in-tree one" \
+			"^/lib/modules/$(ere_quote "$kver")/updates/dkms/$MODNAME\.ko(\.xz|\.zst|\.gz)?$" "$p"
+		check_eq "modinfo version of the DKMS module for $kver is dkms.conf's PACKAGE_VERSION" \
+			"$version" "$(ovl_run dkms modinfo -k "$kver" -F version "$MODNAME" 2>&1)"
+		check_eq "DKMS signed the module for $kver with its MOK key (modinfo signer)" \
+			"DKMS module signing key" "$(ovl_run dkms modinfo -k "$kver" -F signer "$MODNAME" 2>&1)"
+		dkms_copy_out "$kver" "$p"
+	done
+	check_match "DKMS's certificate, the one the README enrolls with mokutil, is /var/lib/dkms/mok.pub" \
+		"DKMS module signing key" \
+		"$(ovl_run dkms openssl x509 -inform DER -in /var/lib/dkms/mok.pub -noout -subject 2>&1)"
+	check_eq "make dkms-install: /usr/src/$MODNAME-$version holds exactly the driver's files (make print-sources)" \
+		"$(driver_file_list)" \
+		"$(ovl_run dkms sh -c "cd /usr/src/$MODNAME-$version && find . -type f | sed 's|^\./||'" | LC_ALL=C sort | tr '\n' ' ')"
+	check_eq "AUTOINSTALL is on in the installed dkms.conf (kernel upgrades rebuild it)" yes \
+		"$(ovl_run dkms bash -c ". /usr/src/$MODNAME-$version/dkms.conf; echo \$AUTOINSTALL")"
+}
+
+# dkms_test_upgrade VERSION KB KVER...: installed for all but KB, then KB's
+# headers arrive the way a kernel upgrade brings them, and Debian's hook
+# makes DKMS build for KB by itself.
+dkms_test_upgrade() {
+	local version=$1 kb=$2 kver log
+	shift 2
+	ovl_run dkms dkms remove "$MODNAME/$version" -k "$kb" >"$OUT/dkms-upgrade-remove.log" 2>&1
+	check_eq "upgrade path: after dkms remove -k $kb, DKMS has nothing for $kb" "" "$(dkms_state dkms "$kb")"
+	check_none "upgrade path: after dkms remove -k $kb, no module of ours in /lib/modules/$kb" "files" \
+		"$(ovl_run dkms find "/lib/modules/$kb/updates" -name "$MODNAME.ko*" 2>/dev/null)"
+	log=$OUT/dkms-upgrade-headers.log
+	check_step "upgrade path: apt-get install --reinstall linux-headers-$kb succeeds" "$log" \
+		ovl_run dkms apt-get install -y --reinstall --no-install-recommends -o DPkg::Lock::Timeout=60 "linux-headers-$kb"
+	check_log "upgrade path: the headers' postinst ran DKMS's hook (/etc/kernel/header_postinst.d/dkms) for $kb" \
+		"dkms: running auto installation service for kernel $kb" "$log"
+	check_eq "upgrade path: DKMS built and installed $MODNAME for $kb by itself" installed "$(dkms_state dkms "$kb")"
+	check_match "upgrade path: modinfo -k $kb -n $MODNAME resolves to updates/dkms again" \
+		"^/lib/modules/$(ere_quote "$kb")/updates/dkms/$MODNAME\.ko" "$(modinfo_path dkms "$kb")"
+	for kver; do
+		[ "$kver" = "$kb" ] && continue
+		check_eq "upgrade path: $kver kept its module throughout" installed "$(dkms_state dkms "$kver")"
+	done
+}
+
+# dkms_test_remove KVER...: make dkms-remove leaves nothing of ours and the
+# in-tree module in charge again.
+dkms_test_remove() {
+	local kver
+	check_step "make dkms-remove succeeds" "$OUT/dkms-remove.log" ovl_run dkms sh -c 'cd /build/src && make dkms-remove'
+	check_eq "after make dkms-remove, dkms status knows no $MODNAME" "" "$(dkms_all dkms)"
+	ovl_snapshot dkms "$OUT/dkms-paths-after.txt"
+	check_none "after make dkms-remove (dkms remove --all), no file of ours is left behind" "new paths" \
+		"$(ovl_leftovers "$OUT/dkms-paths-before.txt" "$OUT/dkms-paths-after.txt")"
+	check_none "after make dkms-remove, no modules.dep mentions updates/dkms/$MODNAME" "mentions" \
+		"$(ovl_run dkms sh -c "grep -l 'updates/dkms/$MODNAME' /lib/modules/*/modules.dep" 2>/dev/null)"
+	for kver; do
+		check_match "after make dkms-remove, modinfo -k $kver -n $MODNAME is the in-tree driver again" \
+			"^/lib/modules/$(ere_quote "$kver")/kernel/drivers/ptp/$MODNAME\.ko" "$(modinfo_path dkms "$kver")"
+	done
+}
+
+# host_test_dkms: make dkms-install, a kernel upgrade, make dkms-remove, in
+# a throwaway layer over the bookworm chroot with both series' headers.
 host_test_dkms() {
-	local S=dkms version lines series kver kvers=() kb log before after left p state fails0
+	local version lines series kver kvers=() fails0
+	result_context host dkms
 	say "DKMS: make dkms-install, kernel upgrade, make dkms-remove (in a throwaway layer over the $DKMS_SUITE chroot)"
 	rm -rf "$OUT/dkms"
-	fails0=$(grep -c '^FAIL' "$RESULTS")
-	version=$(sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$/\1/p' "$TOP/dkms.conf")
-
+	fails0=$(results_failures)
+	version=$(project_version)
 	lines=$(dkms_kernels) || {
-		record FAIL "$S" "DKMS test: kernel headers of the $DKMS_SUITE series installed in the chroot" "kernel_prepare failed; see above"
+		fail "DKMS test: kernel headers of the $DKMS_SUITE series installed in the chroot" "kernel_prepare failed; see above"
 		return 0
 	}
 	while read -r series kver; do kvers+=("$kver"); done <<<"$lines"
 	chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS
-
-	ovl_new dkms
-	ovl_fast_dpkg dkms
-	mkdir -p "$(ovl_upper dkms)/build/src"
-	(cd "$TOP" && cp -r $DRIVER_FILES packaging "$(ovl_upper dkms)/build/src/")
-	rm -f "$(ovl_upper dkms)"/build/src/compat/probed.h*
-	stage_intree dkms "${kvers[@]}"
-
+	dkms_layer dkms "${kvers[@]}"
 	for kver in "${kvers[@]}"; do
-		t_match "$S" "before: modinfo -k $kver -n $MODNAME is the in-tree driver (kernel/drivers/ptp)" \
+		check_match "before: modinfo -k $kver -n $MODNAME is the in-tree driver (kernel/drivers/ptp)" \
 			"^/lib/modules/$(ere_quote "$kver")/kernel/drivers/ptp/$MODNAME\.ko" "$(modinfo_path dkms "$kver")"
 	done
 	ovl_snapshot dkms "$OUT/dkms-paths-before.txt"
 
-	# 1. make dkms-install: add, build and install for every kernel with headers.
-	readme_has_cmds "$S" "sudo make dkms-install" "sudo make dkms-remove" \
-		"sudo mokutil --import /var/lib/dkms/mok.pub"
-	log=$OUT/dkms-install.log
-	t_step "$S" "make dkms-install succeeds (dkms add, build, install)" "$log" \
-		ovl_run dkms sh -c 'cd /build/src && make dkms-install'
-	for kver in "${kvers[@]}"; do
-		t_eq "$S" "dkms status: $MODNAME/$version installed for $kver" installed "$(dkms_state dkms "$kver")"
-		p=$(modinfo_path dkms "$kver")
-		t_match "$S" "modinfo -k $kver -n $MODNAME resolves to the DKMS copy in updates/dkms, not the in-tree one" \
-			"^/lib/modules/$(ere_quote "$kver")/updates/dkms/$MODNAME\.ko(\.xz|\.zst|\.gz)?$" "$p"
-		t_eq "$S" "modinfo version of the DKMS module for $kver is dkms.conf's PACKAGE_VERSION" \
-			"$version" "$(ovl_run dkms modinfo -k "$kver" -F version "$MODNAME" 2>&1)"
-		t_eq "$S" "DKMS signed the module for $kver with its MOK key (modinfo signer)" \
-			"DKMS module signing key" "$(ovl_run dkms modinfo -k "$kver" -F signer "$MODNAME" 2>&1)"
-		# The guest scenarios boot this very file (tests/host/check.sh run_series).
-		mkdir -p "$OUT/dkms/$kver"
-		if ovl_run dkms sh -c 'case $1 in *.xz) xz -dc "$1" ;; *.zst) zstd -dc "$1" ;; *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac' \
-			sh "$p" >"$OUT/dkms/$kver/$MODNAME.ko.tmp" && [ -s "$OUT/dkms/$kver/$MODNAME.ko.tmp" ]; then
-			mv "$OUT/dkms/$kver/$MODNAME.ko.tmp" "$OUT/dkms/$kver/$MODNAME.ko"
-			echo "$p" >"$OUT/dkms/$kver/installed-as"
-		else
-			rm -rf "$OUT/dkms/$kver"
-			record FAIL "$S" "the DKMS-built module for $kver copied out for the guest" "could not read $p"
-		fi
-	done
-	t_match "$S" "DKMS's certificate, the one the README enrolls with mokutil, is /var/lib/dkms/mok.pub" \
-		"DKMS module signing key" \
-		"$(ovl_run dkms openssl x509 -inform DER -in /var/lib/dkms/mok.pub -noout -subject 2>&1)"
-	t_eq "$S" "make dkms-install: /usr/src/$MODNAME-$version holds exactly the driver's files (DRIVER_FILES)" \
-		"$(cd "$TOP" && find $DRIVER_FILES -type f ! -name 'probed.h*' | LC_ALL=C sort | tr '\n' ' ')" \
-		"$(ovl_run dkms sh -c "cd /usr/src/$MODNAME-$version && find . -type f | sed 's|^\./||'" | LC_ALL=C sort | tr '\n' ' ')"
-	t_eq "$S" "AUTOINSTALL is on in the installed dkms.conf (kernel upgrades rebuild it)" yes \
-		"$(ovl_run dkms bash -c ". /usr/src/$MODNAME-$version/dkms.conf; echo \$AUTOINSTALL")"
+	dkms_test_install "$version" "${kvers[@]}"
+	dkms_test_upgrade "$version" "${kvers[${#kvers[@]}-1]}" "${kvers[@]}"
+	dkms_test_remove "${kvers[@]}"
 
-	# 2. The upgrade path: installed for one series only, then the other
-	# series' headers arrive the way a kernel upgrade brings them.
-	kb=${kvers[${#kvers[@]}-1]}
-	ovl_run dkms dkms remove "$MODNAME/$version" -k "$kb" >"$OUT/dkms-upgrade-remove.log" 2>&1
-	t_eq "$S" "upgrade path: after dkms remove -k $kb, DKMS has nothing for $kb" "" "$(dkms_state dkms "$kb")"
-	t_none "$S" "upgrade path: after dkms remove -k $kb, no module of ours in /lib/modules/$kb" "files" \
-		"$(ovl_run dkms find "/lib/modules/$kb/updates" -name "$MODNAME.ko*" 2>/dev/null)"
-	log=$OUT/dkms-upgrade-headers.log
-	t_step "$S" "upgrade path: apt-get install --reinstall linux-headers-$kb succeeds" "$log" \
-		ovl_run dkms apt-get install -y --reinstall --no-install-recommends -o DPkg::Lock::Timeout=60 "linux-headers-$kb"
-	t_log "$S" "upgrade path: the headers' postinst ran DKMS's hook (/etc/kernel/header_postinst.d/dkms) for $kb" \
-		"dkms: running auto installation service for kernel $kb" "$log"
-	t_eq "$S" "upgrade path: DKMS built and installed $MODNAME for $kb by itself" installed "$(dkms_state dkms "$kb")"
-	t_match "$S" "upgrade path: modinfo -k $kb -n $MODNAME resolves to updates/dkms again" \
-		"^/lib/modules/$(ere_quote "$kb")/updates/dkms/$MODNAME\.ko" "$(modinfo_path dkms "$kb")"
-	for kver in "${kvers[@]}"; do
-		[ "$kver" = "$kb" ] && continue
-		t_eq "$S" "upgrade path: $kver kept its module throughout" installed "$(dkms_state dkms "$kver")"
-	done
-
-	# 3. make dkms-remove: dkms remove --all, and nothing of ours left.
-	log=$OUT/dkms-remove.log
-	t_step "$S" "make dkms-remove succeeds" "$log" ovl_run dkms sh -c 'cd /build/src && make dkms-remove'
-	t_eq "$S" "after make dkms-remove, dkms status knows no $MODNAME" "" "$(dkms_all dkms)"
-	ovl_snapshot dkms "$OUT/dkms-paths-after.txt"
-	left=$(ovl_leftovers "$OUT/dkms-paths-before.txt" "$OUT/dkms-paths-after.txt")
-	t_none "$S" "after make dkms-remove (dkms remove --all), no file of ours is left behind" "new paths" "$left"
-	t_none "$S" "after make dkms-remove, no modules.dep mentions updates/dkms/$MODNAME" "mentions" \
-		"$(ovl_run dkms sh -c "grep -l 'updates/dkms/$MODNAME' /lib/modules/*/modules.dep" 2>/dev/null)"
-	for kver in "${kvers[@]}"; do
-		t_match "$S" "after make dkms-remove, modinfo -k $kver -n $MODNAME is the in-tree driver again" \
-			"^/lib/modules/$(ere_quote "$kver")/kernel/drivers/ptp/$MODNAME\.ko" "$(modinfo_path dkms "$kver")"
-	done
-
-	if [ "$(grep -c '^FAIL' "$RESULTS")" -eq "$fails0" ]; then
+	if [ "$(results_failures)" -eq "$fails0" ]; then
 		ovl_drop dkms
 	else
 		say "DKMS test: layer kept for a look in $OVL_BASE/dkms (upper/ holds what changed)"

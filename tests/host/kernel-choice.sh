@@ -2,7 +2,7 @@
 # The kernel resolution rule (kernel_choose in tests/host/kseries.sh), proven
 # on hand-written package lists in the states Debian's archive passes
 # through, so that no test has to wait for the archive to misbehave.
-# Sourced by tests/host/check.sh after dkms.sh (t_eq, t_match).
+# Sourced by tests/host/check.sh.
 
 # _kc_case NAME SUITE EXPECTED-STDOUT EXPECTED-REASON-REGEX FACTS: run the
 # rule on FACTS and check its choice and the reason it gives.
@@ -12,11 +12,11 @@ _kc_case() {
 	rc=$?
 	why=$(cat "$OUT/kernel-choice-test.err")
 	if [ -n "$want" ]; then
-		t_eq kernel-choice "$name: chooses '$want'" "$want" "$got"
+		check_eq "$name: chooses '$want'" "$want" "$got"
 	else
-		t_eq kernel-choice "$name: chooses nothing and fails" "'' 1" "'$got' $rc"
+		check_eq "$name: chooses nothing and fails" "'' 1" "'$got' $rc"
 	fi
-	t_match kernel-choice "$name: says why" "$reason" "$why"
+	check_match "$name: says why" "$reason" "$why"
 }
 
 # madison-style lines: _kc_line PKG VERSION SUITE

@@ -6,9 +6,6 @@
 
 KERNELS=$CACHE/kernels
 
-# The files that make up the driver (what DKMS and the packages ship too).
-DRIVER_FILES="Makefile Kbuild ptp_vmw.c ptp_vmw.h dkms.conf LICENSE compat"
-
 # Packages every chroot needs to build the module and the guest's tools.
 CHROOT_BUILD_PKGS="make gcc libc6-dev kmod sparse"
 
@@ -18,7 +15,8 @@ copy_driver_sources() {
 	local dest=$1
 	rm -rf "$dest"
 	mkdir -p "$dest"
-	(cd "$TOP" && cp -r $DRIVER_FILES "$dest/")
+	# shellcheck disable=SC2046 # a list of file names
+	(cd "$TOP" && cp -r $(project_sources) "$dest/")
 	rm -f "$dest"/compat/probed.h*
 }
 

@@ -40,75 +40,61 @@ deb_install_pairs() {
 	grep '^dist/' "$TOP/debian/ptp-vmw-dkms.install" |
 		while read -r f d; do echo "$f /$d/${f##*/}"; done | LC_ALL=C sort
 }
+# The steps below share the variables host_test_packages sets (bash's
+# dynamic scope): version, kvers, ka, kb, logs, src, deb, rpmf, noptp.
 
-host_test_packages() {
-	local S=packages version lines series kver kvers=() ka kb noptp log deb rpmf logs src
-	local seen exp f m missing fails0
-	say "packages: .deb and .rpm built, installed and removed (in a throwaway layer over the $DKMS_SUITE chroot)"
-	fails0=$(grep -c '^FAIL' "$RESULTS")
-	logs=$OUT/packages
-	rm -rf "$logs"
-	mkdir -p "$logs"
-	version=$(sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$/\1/p' "$TOP/dkms.conf")
-	lines=$(dkms_kernels) || {
-		record FAIL "$S" "package test: kernel headers of the $DKMS_SUITE series installed in the chroot" "kernel_prepare failed; see above"
-		return 0
-	}
-	while read -r series kver; do kvers+=("$kver"); done <<<"$lines"
-	ka=${kvers[0]}
-	kb=${kvers[${#kvers[@]}-1]}
-	chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS $PKG_TOOL_PKGS
-
-	ovl_new pkg
-	ovl_fast_dpkg pkg
-	src=$(ovl_upper pkg)/build/ptp-vmw
-	mkdir -p "$src"
-	(cd "$TOP" && cp -r $DRIVER_FILES debian dist packaging README.md "$src/")
-	rm -f "$src"/compat/probed.h*
-
-	# ---- One version string, then building with the README's commands ---
-	t_eq "$S" "version: debian/changelog equals dkms.conf's PACKAGE_VERSION" "$version" \
+# pkg_build: one version string, the packages built with the README's
+# commands; sets deb and rpmf (paths inside the layer). Fails if either
+# package is missing.
+pkg_build() {
+	check_eq "version: debian/changelog equals dkms.conf's PACKAGE_VERSION" "$version" \
 		"$(ovl_run pkg sh -c 'cd /build/ptp-vmw && dpkg-parsechangelog -S Version')"
-	t_eq "$S" "version: the spec's Version equals dkms.conf's PACKAGE_VERSION" "$version" \
+	check_eq "version: the spec's Version equals dkms.conf's PACKAGE_VERSION" "$version" \
 		"$(ovl_run pkg rpmspec -q --srpm --qf '%{VERSION}' /build/ptp-vmw/packaging/rpm/ptp-vmw-dkms.spec 2>&1)"
 	deb=ptp-vmw-dkms_${version}_all.deb
 	rpmf=ptp-vmw-dkms-$version-1.noarch.rpm
-	readme_has_cmds "$S" "$DEB_BUILD_CMD" "sudo dpkg -i ../$deb" "sudo dpkg --purge ptp-vmw-dkms" \
+	readme_has_cmds "$DEB_BUILD_CMD" "sudo dpkg -i ../$deb" "sudo dpkg --purge ptp-vmw-dkms" \
 		"$RPM_BUILD_CMD" "ptp-vmw-dkms-$version-1*.noarch.rpm"
-	t_step "$S" "$DEB_BUILD_CMD builds the .deb" "$logs/deb-build.log" \
+	check_step "$DEB_BUILD_CMD builds the .deb" "$logs/deb-build.log" \
 		ovl_run pkg sh -c "cd /build/ptp-vmw && $DEB_BUILD_CMD"
-	t_step "$S" "rpmbuild -bb builds the .rpm" "$logs/rpm-build.log" \
+	check_step "rpmbuild -bb builds the .rpm" "$logs/rpm-build.log" \
 		ovl_run pkg sh -c "cd /build/ptp-vmw && $RPM_BUILD_CMD"
-	t_eq "$S" "the .deb is $deb (version from dkms.conf)" "$deb" \
+	check_eq "the .deb is $deb (version from dkms.conf)" "$deb" \
 		"$(cd "$(ovl_upper pkg)/build" && ls -- *.deb 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
-	t_eq "$S" "the .rpm is $rpmf (noarch)" "$rpmf" \
+	check_eq "the .rpm is $rpmf (noarch)" "$rpmf" \
 		"$(cd "$src/rpmbuild/RPMS" 2>/dev/null && find . -name '*.rpm' | sed 's|.*/||' | tr '\n' ' ' | sed 's/ $//')"
 	if [ ! -f "$(ovl_upper pkg)/build/$deb" ] || [ ! -f "$src/rpmbuild/RPMS/noarch/$rpmf" ]; then
-		record FAIL "$S" "packages built: the rest of the package test" "skipped: no .deb or no .rpm (logs in $logs)"
-		return 0
+		fail "packages built: the rest of the package test" "not run: no .deb or no .rpm (logs in $logs)"
+		return 1
 	fi
 	cp "$(ovl_upper pkg)/build/$deb" "$src/rpmbuild/RPMS/noarch/$rpmf" "$logs/"
 	deb=/build/$deb
 	rpmf=/build/ptp-vmw/rpmbuild/RPMS/noarch/$rpmf
+}
 
-	# ---- The built packages' versions --------------------------------
-	t_eq "$S" "version: the .deb's control Version equals dkms.conf's PACKAGE_VERSION" "$version" \
+# pkg_check_versions: the built packages carry dkms.conf's version.
+pkg_check_versions() {
+	check_eq "version: the .deb's control Version equals dkms.conf's PACKAGE_VERSION" "$version" \
 		"$(ovl_run pkg dpkg-deb -f "$deb" Version)"
-	t_eq "$S" "version: the .rpm's VERSION equals dkms.conf's PACKAGE_VERSION" "$version" \
+	check_eq "version: the .rpm's VERSION equals dkms.conf's PACKAGE_VERSION" "$version" \
 		"$(ovl_run pkg rpm -qp --qf '%{VERSION}' "$rpmf" 2>&1)"
-	t_eq "$S" "version: both packages ship /usr/src/ptp_vmw-$version (what DKMS registers)" \
+	check_eq "version: both packages ship /usr/src/ptp_vmw-$version (what DKMS registers)" \
 		"/usr/src/ptp_vmw-$version/dkms.conf /usr/src/ptp_vmw-$version/dkms.conf" \
 		"$(ovl_run pkg sh -c "dpkg-deb -c $deb | awk '{print \$6}' | sed 's|^\\.||' | grep '^/usr/src/.*/dkms.conf\$';
 			rpm -qlp $rpmf | grep '^/usr/src/.*/dkms.conf\$'" | tr '\n' ' ' | sed 's/ $//')"
+}
 
-	# ---- What the packages are and carry -------------------------------
-	t_eq "$S" ".deb: Architecture all" all "$(ovl_run pkg dpkg-deb -f "$deb" Architecture)"
-	t_match "$S" ".deb: depends on dkms (dh_dkms, >= 3.0.3-4~ for BUILD_EXCLUSIVE_CONFIG)" \
+# pkg_check_payloads: what the packages are and carry; the .rpm's payload is
+# the .deb's, file for file and byte for byte.
+pkg_check_payloads() {
+local f m missing exp
+	check_eq ".deb: Architecture all" all "$(ovl_run pkg dpkg-deb -f "$deb" Architecture)"
+	check_match ".deb: depends on dkms (dh_dkms, >= 3.0.3-4~ for BUILD_EXCLUSIVE_CONFIG)" \
 		'^dkms \(>= 3\.0\.3-4~\)' "$(ovl_run pkg dpkg-deb -f "$deb" Depends)"
-	t_eq "$S" ".rpm: noarch, requires dkms" "noarch dkms >= 3.0" \
+	check_eq ".rpm: noarch, requires dkms" "noarch dkms >= 3.0" \
 		"$(ovl_run pkg sh -c "rpm -qp --qf '%{ARCH} ' $rpmf; rpm -qpR $rpmf | grep '^dkms'" 2>&1)"
-	t_eq "$S" ".deb: /usr/src/ptp_vmw-$version holds exactly the driver's files (DRIVER_FILES)" \
-		"$(cd "$TOP" && find $DRIVER_FILES -type f ! -name 'probed.h*' | LC_ALL=C sort | tr '\n' ' ')" \
+	check_eq ".deb: /usr/src/ptp_vmw-$version holds exactly the driver's files (make print-sources)" \
+		"$(driver_file_list)" \
 		"$(ovl_run pkg dpkg-deb -c "$deb" | awk '$1 ~ /^-/ {print $6}' |
 			sed -n "s|^\./usr/src/ptp_vmw-$version/||p" | LC_ALL=C sort | tr '\n' ' ')"
 	ovl_run pkg dpkg-deb -c "$deb" | awk '$1 ~ /^-/ {print $6}' | sed 's|^\.||' | LC_ALL=C sort >"$logs/deb-files.txt"
@@ -116,7 +102,7 @@ host_test_packages() {
 		awk '$1 ~ /^-/ {print $2}' | LC_ALL=C sort >"$logs/rpm-files.txt"
 	while read -r f; do pkg_map "$f"; done <"$logs/deb-files.txt" | LC_ALL=C sort >"$logs/deb-files-mapped.txt"
 	grep -vE '^/usr/share/(doc|licenses)/' "$logs/rpm-files.txt" >"$logs/rpm-files-nodoc.txt"
-	t_none "$S" "the .rpm's file list matches the .deb's payload (distribution paths mapped, documentation aside)" \
+	check_none "the .rpm's file list matches the .deb's payload (distribution paths mapped, documentation aside)" \
 		"differences (< only in the .deb, > only in the .rpm)" \
 		"$(diff "$logs/deb-files-mapped.txt" "$logs/rpm-files-nodoc.txt" | grep '^[<>]')"
 	# Same bytes too: both payloads unpacked, every mapped pair compared.
@@ -128,20 +114,24 @@ host_test_packages() {
 		[ -n "$m" ] || continue
 		cmp -s "$(ovl_upper pkg)/build/x-deb$f" "$(ovl_upper pkg)/build/x-rpm$m" || missing="$missing $f"
 	done <"$logs/deb-files.txt"
-	t_none "$S" "every file of the .rpm has the same bytes as its .deb counterpart" "differing files" "$missing"
+	check_none "every file of the .rpm has the same bytes as its .deb counterpart" "differing files" "$missing"
 	missing=""
 	while read -r f d; do
 		cmp -s "$TOP/$f" "$(ovl_upper pkg)/build/x-deb$d" || missing="$missing $f"
 	done < <(deb_install_pairs)
-	t_none "$S" "the .deb installs dist/'s files unchanged" "differing files" "$missing"
+	check_none "the .deb installs dist/'s files unchanged" "differing files" "$missing"
 	exp=$(deb_install_pairs)
-	t_eq "$S" "the guest scenarios' install_dist puts each dist/ file where the .deb does" \
+	check_eq "the guest scenarios' install_dist puts each dist/ file where the .deb does" \
 		"$(echo "$exp" | tr '\n' ';')" "$(install_dist_pairs | tr '\n' ';')"
-	t_none "$S" "no maintainer script of either package unloads the module (a running clock stays)" "scripts that do" \
+	check_none "no maintainer script of either package unloads the module (a running clock stays)" "scripts that do" \
 		"$(ovl_run pkg sh -c "rm -rf /build/ctl && dpkg-deb -e $deb /build/ctl && rpm -qp --scripts $rpmf >/build/ctl/rpm-scripts &&
 			grep -lE 'rmmod|modprobe +(-r|--remove)' /build/ctl/*" 2>/dev/null)"
+}
 
-	# ---- dpkg -i and dpkg --purge, with a PTP-less kernel around -------
+# pkg_test_dpkg: dpkg -i and dpkg --purge, with a PTP-less kernel among the
+# kernels; sets noptp.
+pkg_test_dpkg() {
+local kver seen log
 	# A kernel without PTP support: a copy of the first series' headers with
 	# CONFIG_PTP_1588_CLOCK taken out of its configuration (.config, which
 	# DKMS reads, and auto.conf and autoconf.h, which a build would see).
@@ -160,76 +150,120 @@ host_test_packages() {
 	ovl_run pkg mkdir -p /usr/lib/modules-load.d /usr/share/licenses
 	ovl_snapshot pkg "$logs/paths-before.txt"
 	log=$logs/dpkg-install.log
-	t_step "$S" "dpkg -i $(basename "$deb") succeeds (a kernel without PTP support among the kernels)" "$log" \
+	check_step "dpkg -i $(basename "$deb") succeeds (a kernel without PTP support among the kernels)" "$log" \
 		ovl_run pkg sh -c "cd /build/ptp-vmw && dpkg -i ../$(basename "$deb")"
 	for kver in "${kvers[@]}"; do
-		t_eq "$S" "dpkg -i: DKMS built and installed $MODNAME for $kver" installed "$(dkms_state pkg "$kver")"
-		t_match "$S" "dpkg -i: modinfo -k $kver -n $MODNAME resolves to updates/dkms" \
+		check_eq "dpkg -i: DKMS built and installed $MODNAME for $kver" installed "$(dkms_state pkg "$kver")"
+		check_match "dpkg -i: modinfo -k $kver -n $MODNAME resolves to updates/dkms" \
 			"^/lib/modules/$(ere_quote "$kver")/updates/dkms/$MODNAME\.ko" "$(modinfo_path pkg "$kver")"
 	done
-	t_eq "$S" "dpkg -i: nothing built for the PTP-less kernel" "" \
+	check_eq "dpkg -i: nothing built for the PTP-less kernel" "" \
 		"$(ovl_run pkg sh -c "ls /lib/modules/$noptp/updates/dkms 2>/dev/null; dkms status -m $MODNAME -k $noptp | grep -E 'built|installed'")"
-	t_log "$S" "dpkg -i: DKMS says why the PTP-less kernel gets no module (BUILD_EXCLUSIVE)" \
+	check_log "dpkg -i: DKMS says why the PTP-less kernel gets no module (BUILD_EXCLUSIVE)" \
 		"includes a BUILD_EXCLUSIVE directive which does not match this kernel" "$log"
-	t_eq "$S" "dpkg -i: dpkg records the package as installed" "install ok installed" \
+	check_eq "dpkg -i: dpkg records the package as installed" "install ok installed" \
 		"$(ovl_run pkg dpkg-query -W -f='${Status}' ptp-vmw-dkms 2>&1)"
-	t_none "$S" "dpkg -i: the udev rule, chrony and systemd drop-ins, modules-load file and sources are in place" \
+	check_none "dpkg -i: the udev rule, chrony and systemd drop-ins, modules-load file and sources are in place" \
 		"missing files" "$(ovl_run pkg sh -c 'for f; do [ -f "$f" ] || echo "$f"; done' sh $(cat "$logs/deb-files.txt"))"
 	# systemd's own reading of chrony.service with the drop-in installed.
 	seen=$(ovl_run pkg env SYSTEMD_LOG_LEVEL=debug systemd-analyze verify --man=no chrony.service 2>&1)
 	echo "$seen" >"$logs/systemd-analyze-chrony.log"
-	t_match "$S" "dpkg -i: systemd-analyze: chrony.service has the drop-in and Wants=dev-ptp_vmware.device" \
+	check_match "dpkg -i: systemd-analyze: chrony.service has the drop-in and Wants=dev-ptp_vmware.device" \
 		"Wants: dev-ptp_vmware\.device" "$seen"
-	t_match "$S" "dpkg -i: systemd-analyze: chrony.service is ordered After=dev-ptp_vmware.device" \
+	check_match "dpkg -i: systemd-analyze: chrony.service is ordered After=dev-ptp_vmware.device" \
 		"After: dev-ptp_vmware\.device" "$seen"
 	log=$logs/dpkg-purge.log
-	t_step "$S" "dpkg --purge ptp-vmw-dkms succeeds" "$log" ovl_run pkg dpkg --purge ptp-vmw-dkms
-	t_eq "$S" "dpkg --purge: dkms status knows no $MODNAME" "" "$(dkms_all pkg)"
+	check_step "dpkg --purge ptp-vmw-dkms succeeds" "$log" ovl_run pkg dpkg --purge ptp-vmw-dkms
+	check_eq "dpkg --purge: dkms status knows no $MODNAME" "" "$(dkms_all pkg)"
 	ovl_snapshot pkg "$logs/paths-after-purge.txt"
-	t_none "$S" "dpkg --purge: no file of the package or of DKMS's build is left behind" "new paths" \
+	check_none "dpkg --purge: no file of the package or of DKMS's build is left behind" "new paths" \
 		"$(ovl_leftovers "$logs/paths-before.txt" "$logs/paths-after-purge.txt")"
-	t_none "$S" "dpkg --purge: no modules.dep mentions updates/dkms/$MODNAME" "mentions" \
+	check_none "dpkg --purge: no modules.dep mentions updates/dkms/$MODNAME" "mentions" \
 		"$(ovl_run pkg sh -c "grep -l 'updates/dkms/$MODNAME' /lib/modules/*/modules.dep" 2>/dev/null)"
+}
 
-	# ---- rpm -i and rpm -e: the spec's scriptlets, for real --------------
+# pkg_test_rpm: rpm -i and rpm -e, the spec's scriptlets for real.
+pkg_test_rpm() {
+local kver log
 	# Debian's rpm installs it (--nodeps: dkms is a Debian package here, not
 	# in rpm's database); DKMS then behaves as on Debian (updates/dkms).
 	log=$logs/rpm-install.log
-	t_step "$S" "rpm -i $(basename "$rpmf") succeeds (its %post runs DKMS)" "$log" \
+	check_step "rpm -i $(basename "$rpmf") succeeds (its %post runs DKMS)" "$log" \
 		ovl_run pkg rpm -i --nodeps "$rpmf"
 	for kver in "${kvers[@]}"; do
-		t_eq "$S" "rpm -i: the %post built and installed $MODNAME for $kver" installed "$(dkms_state pkg "$kver")"
+		check_eq "rpm -i: the %post built and installed $MODNAME for $kver" installed "$(dkms_state pkg "$kver")"
 	done
-	t_log "$S" "rpm -i: the %post says why the PTP-less kernel gets no module" \
+	check_log "rpm -i: the %post says why the PTP-less kernel gets no module" \
 		"not built for $noptp: dkms.conf's BUILD_EXCLUSIVE rules exclude it" "$log"
-	t_none "$S" "rpm -i: every file of the .rpm is in place" "missing files" \
+	check_none "rpm -i: every file of the .rpm is in place" "missing files" \
 		"$(ovl_run pkg sh -c 'for f; do [ -f "$f" ] || echo "$f"; done' sh $(cat "$logs/rpm-files.txt"))"
 	log=$logs/rpm-erase.log
-	t_step "$S" "rpm -e ptp-vmw-dkms succeeds (its %preun runs dkms remove)" "$log" \
+	check_step "rpm -e ptp-vmw-dkms succeeds (its %preun runs dkms remove)" "$log" \
 		ovl_run pkg rpm -e --nodeps ptp-vmw-dkms
-	t_eq "$S" "rpm -e: dkms status knows no $MODNAME" "" "$(dkms_all pkg)"
+	check_eq "rpm -e: dkms status knows no $MODNAME" "" "$(dkms_all pkg)"
 	ovl_snapshot pkg "$logs/paths-after-erase.txt"
-	t_none "$S" "rpm -e: no file of the package or of DKMS's build is left behind" "new paths" \
+	check_none "rpm -e: no file of the package or of DKMS's build is left behind" "new paths" \
 		"$(ovl_leftovers "$logs/paths-before.txt" "$logs/paths-after-erase.txt")"
+}
 
-	# ---- No kernel headers at all ----------------------------------------
+# pkg_test_noheaders: with no kernel headers at all the .deb still installs,
+# DKMS says why nothing was built, and the purge leaves nothing.
+pkg_test_noheaders() {
+local log
 	ovl_run pkg sh -c 'n=$1; shift
 		rm -rf /lib/modules/$n /usr/src/linux-headers-$n
 		for k; do dpkg --purge linux-headers-$k || exit 1; done' sh "$noptp" "${kvers[@]}" \
 		>"$logs/headers-purge.log" 2>&1 ||
-		record FAIL "$S" "no headers: the kernel headers purged from the layer" "see $logs/headers-purge.log"
+		fail "no headers: the kernel headers purged from the layer" "see $logs/headers-purge.log"
 	log=$logs/dpkg-install-noheaders.log
-	t_step "$S" "no headers: dpkg -i $(basename "$deb") still succeeds" "$log" ovl_run pkg dpkg -i "$deb"
-	t_log "$S" "no headers: DKMS says the module was not built because the headers are missing" \
+	check_step "no headers: dpkg -i $(basename "$deb") still succeeds" "$log" ovl_run pkg dpkg -i "$deb"
+	check_log "no headers: DKMS says the module was not built because the headers are missing" \
 		"kernel headers for this kernel do not seem to be installed" "$log"
-	t_match "$S" "no headers: DKMS has the sources registered, built for no kernel" \
+	check_match "no headers: DKMS has the sources registered, built for no kernel" \
 		"^$MODNAME/$(ere_quote "$version"): added\$" "$(dkms_all pkg)"
 	log=$logs/dpkg-purge-noheaders.log
-	t_step "$S" "no headers: dpkg --purge ptp-vmw-dkms succeeds" "$log" ovl_run pkg dpkg --purge ptp-vmw-dkms
-	t_none "$S" "no headers: after the purge neither DKMS nor /usr/src knows $MODNAME" "traces" \
+	check_step "no headers: dpkg --purge ptp-vmw-dkms succeeds" "$log" ovl_run pkg dpkg --purge ptp-vmw-dkms
+	check_none "no headers: after the purge neither DKMS nor /usr/src knows $MODNAME" "traces" \
 		"$(ovl_run pkg sh -c "dkms status -m $MODNAME; ls -d /var/lib/dkms/$MODNAME /usr/src/$MODNAME-* 2>/dev/null")"
+}
 
-	if [ "$(grep -c '^FAIL' "$RESULTS")" -eq "$fails0" ]; then
+# host_test_packages: the .deb and the .rpm built, inspected, installed and
+# removed, in a throwaway layer over the bookworm chroot.
+host_test_packages() {
+	local version lines series kver kvers=() ka kb noptp deb rpmf logs src fails0
+	result_context host packages
+	say "packages: .deb and .rpm built, installed and removed (in a throwaway layer over the $DKMS_SUITE chroot)"
+	fails0=$(results_failures)
+	logs=$OUT/packages
+	rm -rf "$logs"
+	mkdir -p "$logs"
+	version=$(project_version)
+	lines=$(dkms_kernels) || {
+		fail "package test: kernel headers of the $DKMS_SUITE series installed in the chroot" "kernel_prepare failed; see above"
+		return 0
+	}
+	while read -r series kver; do kvers+=("$kver"); done <<<"$lines"
+	ka=${kvers[0]}
+	kb=${kvers[${#kvers[@]}-1]}
+	chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS $PKG_TOOL_PKGS
+
+	ovl_new pkg
+	ovl_fast_dpkg pkg
+	src=$(ovl_upper pkg)/build/ptp-vmw
+	mkdir -p "$src"
+	# shellcheck disable=SC2046 # a list of file names
+	(cd "$TOP" && cp -r $(project_sources) debian dist packaging README.md "$src/")
+	rm -f "$src"/compat/probed.h*
+
+	if pkg_build; then
+		pkg_check_versions
+		pkg_check_payloads
+		pkg_test_dpkg
+		pkg_test_rpm
+		pkg_test_noheaders
+	fi
+
+	if [ "$(results_failures)" -eq "$fails0" ]; then
 		ovl_drop pkg
 	else
 		say "package test: layer kept for a look in $OVL_BASE/pkg (upper/ holds what changed)"

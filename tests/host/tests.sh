@@ -1,34 +1,33 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Tests that run on the host (in chroots, never touching the host's system):
-# the device model's own self-test, build warnings, kernel style.
+# the device model's own self-test, build warnings, kernel style, shell
+# style, and the results file read by the kernel's own KTAP parser.
 # Sourced by tests/host/check.sh.
 
 # The device model, proven without Linux: tests/emulator/selftest.
 host_test_emulator() {
-	local log=$OUT/emulator-selftest.log
+	local log=$OUT/emulator-selftest.log rc
+	result_context host emulator
 	say "device model self-test (tests/emulator/selftest)"
 	QEMU=$QEMU bash "$TOP/tests/emulator/selftest/run.sh" "$QEMU" >"$log" 2>&1
-	local rc=$?
-	record_lines emulator "$log"
+	rc=$?
+	record_lines "$log"
 	grep -qE '^(PASS|FAIL) ' "$log" ||
-		record FAIL emulator "device model self-test reported checks" "exit $rc, no PASS/FAIL lines; see $log"
+		fail "device model self-test reported checks" "exit $rc, no PASS/FAIL lines; see $log"
 }
 
-# host_test_build_warnings SERIES LOG: W=1 and sparse (C=2) said nothing.
+# host_test_build_warnings LOG: W=1 and sparse (C=2) said nothing.
 host_test_build_warnings() {
-	local series=$1 log=$2 w
-	w=$(grep -E 'warning:|error:|sparse: ' "$log" | grep -v '^make' | head -n 5)
-	if [ -z "$w" ]; then
-		record PASS "$series" "module build has zero W=1 and sparse warnings"
-	else
-		record FAIL "$series" "module build has zero W=1 and sparse warnings" "$w (log: $log)"
-	fi
+	local w
+	w=$(grep -E 'warning:|error:|sparse: ' "$1" | grep -v '^make' | head -n 5)
+	check_none "module build has zero W=1 and sparse warnings" "warnings (log: $1)" "$w"
 }
 
 # scripts/checkpatch.pl --strict from Debian's linux-source package, run in
 # the bookworm chroot on a copy of the driver's sources.
 host_test_lint() {
 	local root dir log out
+	result_context host lint
 	say "checkpatch --strict on the driver"
 	chroot_ensure bookworm perl linux-source-6.12
 	root=$(chroot_root bookworm)
@@ -52,9 +51,64 @@ host_test_lint() {
 	clean=$(grep -c '^total: 0 errors, 0 warnings, 0 checks' "$log")
 	out=$(grep -E '^(ERROR|WARNING|CHECK):' "$log" | head -n 5)
 	if [ "$clean" -eq "$files" ] && [ -z "$out" ]; then
-		record PASS style "checkpatch --strict: all $files driver and compat sources clean"
+		pass "checkpatch --strict: all $files driver and compat sources clean"
 	else
-		record FAIL style "checkpatch --strict: all $files driver and compat sources clean" \
+		fail "checkpatch --strict: all $files driver and compat sources clean" \
 			"$clean clean; ${out:-see log} (log: $log)"
 	fi
+	host_test_shellcheck
+}
+
+# host_test_shellcheck: every shell script of the project, shellcheck-clean
+# (Debian's shellcheck, in the bookworm chroot). What the guest runs
+# (tests/guest, tests/scenarios, tests/lib) is busybox sh and is checked as
+# sh, busybox's "local" allowed; the scenarios are also sourced by the
+# host's bash, which accepts whatever sh does. The rest is bash.
+host_test_shellcheck() {
+	local root dir log files sh_files bash_files n bad
+	chroot_ensure bookworm shellcheck
+	root=$(chroot_root bookworm)
+	dir=$root/build/shellcheck-$(echo "$OUT" | sha256sum | cut -c1-8)
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	files=$(cd "$TOP" && git ls-files -- '*.sh' tests/guest/init .ci/run 2>/dev/null | sort -u)
+	[ -n "$files" ] || files=$(cd "$TOP" && find . -name '*.sh' -not -path './test-output/*' | sed 's|^\./||')
+	(cd "$TOP" && tar -cf - $files) | tar -xf - -C "$dir"
+	sh_files=$(echo "$files" | grep -E '^(tests/(guest|scenarios|lib)/|compat/)')
+	bash_files=$(echo "$files" | grep -vE '^(tests/(guest|scenarios|lib)/|compat/)')
+	log=$OUT/shellcheck.log
+	n=$(echo "$files" | grep -c .)
+	chroot_run bookworm sh -c 'cd "$1" && shift && shellcheck -s sh -e SC3043 -f gcc "$@"' sh \
+		"/build/${dir##*/}" $sh_files >"$log" 2>&1
+	chroot_run bookworm sh -c 'cd "$1" && shift && shellcheck -s bash -x -f gcc "$@"' sh \
+		"/build/${dir##*/}" $bash_files >>"$log" 2>&1
+	bad=$(grep -E '^[^:]+:[0-9]+:[0-9]+: ' "$log" | cut -d: -f1 | sort | uniq -c | awk '{ print $2 " (" $1 ")" }')
+	check_none "shellcheck: all $n shell scripts clean" "findings (log: $log)" "$bad"
+	rm -rf "$dir"
+}
+
+# host_test_ktap: the results so far as KTAP, read by the kernel's own
+# parser (tools/testing/kunit/kunit.py from Debian's linux-source-6.12):
+# it must count exactly what we count. Sets KUNIT_PY, so that
+# results_finish reads the final file the same way.
+host_test_ktap() {
+	local root dir ours theirs
+	say "KTAP: the results read back by the kernel's kunit.py parse"
+	chroot_ensure bookworm linux-source-6.12
+	root=$(chroot_root bookworm)
+	dir=$CACHE/kunit
+	if [ ! -f "$dir/.unpacked" ] || [ "$root/usr/src/linux-source-6.12.tar.xz" -nt "$dir/.unpacked" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		# kunit.py finds the kernel tree from its own path: keep the path.
+		step "unpacking kunit.py from linux-source-6.12" "$OUT/kunit-unpack.log" \
+			tar -xJf "$root/usr/src/linux-source-6.12.tar.xz" -C "$dir" --strip-components=1 \
+			--wildcards '*/tools/testing/kunit/*'
+		touch "$dir/.unpacked"
+	fi
+	KUNIT_PY=$dir/tools/testing/kunit/kunit.py
+	/usr/bin/python3 "$TOP/tests/host/results.py" ktap "$RESULTS" >"$OUT/results-before-ktap-check.ktap"
+	ours=$(/usr/bin/python3 "$TOP/tests/host/results.py" counts "$RESULTS")
+	theirs=$(ktap_parse_counts "$OUT/results-before-ktap-check.ktap" "$OUT/kunit-parse-before.log")
+	check_eq "kunit.py parse reads results.ktap with our counts" "$ours" "$theirs"
 }
