@@ -17,6 +17,7 @@
 # (seabios, qemu-system-data) with apt. Debian's source package comes through
 # a private apt configuration under $CACHE/apt-src; /etc/apt is left alone.
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "${BASH_SOURCE[0]}")/../host/common.sh"
 
 # Only the path of the binary goes to stdout.

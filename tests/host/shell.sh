@@ -9,6 +9,7 @@
 #   SHELL_QEMU="-global vmport.pclk=false"   extra QEMU arguments (device model knobs)
 #   SHELL_KARGS="acpi=off"                   extra kernel arguments
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "$0")/harness.sh"
 
 series=${KSERIES:-6.12}

@@ -12,6 +12,7 @@
 # "N passed, N failed"; exits 1 if any check failed. Each boot takes about
 # 0.1 s; files of every boot stay in $OUT/emulator-selftest/.
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "${BASH_SOURCE[0]}")/../../host/common.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
