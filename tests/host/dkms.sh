@@ -102,7 +102,7 @@ driver_file_list() {
 # "built", "added" or "" when DKMS has nothing for that kernel).
 dkms_state() {
 	ovl_run "$1" dkms status -m "$MODNAME" -k "$2" 2>/dev/null |
-		sed -n "s/^$MODNAME[/,].*$2.*: \([a-z]*\).*/\1/p" | head -n 1
+		sed -n "s/^${MODNAME}[/,].*$2.*: \([a-z]*\).*/\1/p" | head -n 1
 }
 
 # dkms_all NAME: everything DKMS says about our module.
@@ -140,7 +140,7 @@ stage_intree() {
 	for k in "$@"; do
 		f=$(cd "$KERNELS/$k/root" 2>/dev/null && find "lib/modules/$k/kernel/drivers/ptp" -name "$MODNAME.ko*" | head -n 1)
 		[ -n "$f" ] || continue
-		rel=${f#lib/modules/$k/}
+		rel=${f#lib/modules/"$k"/}
 		mkdir -p "$(ovl_upper "$name")/build/intree/$k/$(dirname "$rel")"
 		cp "$KERNELS/$k/root/$f" "$(ovl_upper "$name")/build/intree/$k/$rel"
 		cp "$KERNELS/$k/root/lib/modules/$k"/modules.builtin* "$KERNELS/$k/root/lib/modules/$k/modules.order" \

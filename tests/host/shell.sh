@@ -27,7 +27,7 @@ mkdir -p "$dir"
 _qemu_args shell "$dir"
 # The console on this terminal instead of a file (Ctrl-A X also quits QEMU).
 for i in "${!QARGS[@]}"; do
-	[ "${QARGS[$i]}" = "file:$dir/console.log" ] && QARGS[$i]=mon:stdio
+	[ "${QARGS[$i]}" = "file:$dir/console.log" ] && QARGS[i]=mon:stdio
 done
 say "Booting $KVER; the shell appears in a few seconds. 'poweroff -f' or Ctrl-A X leaves."
 exec "${QARGS[@]}"

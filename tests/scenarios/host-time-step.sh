@@ -27,7 +27,7 @@ hts_model_calls() { echo $(($(driver_calls) + HTS_DIRECT)); }
 # triples (2 backdoor calls and 1 driver call each); the summed counts go to
 # /tmp/hts.out as one key=value line.
 hts_cross() {
-	local at=$1 dev=$2 out need n tot=0 cons=0 strad=0 incons=0 failed=0 k=0 last=
+	local at="$1" dev="$2" out need n tot=0 cons=0 strad=0 incons=0 failed=0 k=0 last=
 	while [ $k -lt 200 ]; do
 		need=$((at + 100 - $(hts_model_calls)))
 		[ "$need" -le 0 ] && break

@@ -17,7 +17,7 @@ BOOT_TIMEOUT=$((120 + 60 * ${STRESS_SCALE:-1}))
 
 # fuzz_judge WHO OUTPUT RC N: the checks every fuzz run must pass.
 fuzz_judge() {
-	local who=$1 out=$2 rc=$3 n=$4 last
+	local who="$1" out="$2" rc="$3" n="$4" last
 	last=$(echo "$out" | grep '^op=fuzz' | tail -n 1)
 	check_eq "$who: the fuzzer survives and finishes (exit status, ok=)" \
 		"0 1" "$rc $(kv ok "$last")"

@@ -38,7 +38,7 @@ lul_state() {
 }
 
 guest() {
-	local n i bad=0 badinfo= drv=/sys/bus/platform/drivers/ptp_vmw stop=/tmp/readers.stop
+	local n i bad=0 badinfo='' drv=/sys/bus/platform/drivers/ptp_vmw stop=/tmp/readers.stop
 	local out rpid t0 s dev eager=
 	n=$((20 * SCALE))
 	grep -q 'ptpvmw\.eager=1' /proc/cmdline && eager=eager

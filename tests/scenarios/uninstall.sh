@@ -9,7 +9,7 @@
 TAGS="quick"
 
 guest() {
-	local dev i locked= before after
+	local dev i locked='' before after
 	install_dist
 	/lib/systemd/systemd-modules-load
 	start_udev

@@ -27,8 +27,8 @@ need_pkgs gcc binutils seabios qemu-system-data
 # --- The test kernel, built outside the checkout and cached by content ---
 CFLAGS=(-m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector
 	-fno-asynchronous-unwind-tables -nostdlib -static -O2 -Wall -Wextra)
-LDFLAGS=(-no-pie -T "$HERE/link.ld" -Wl,--build-id=none
-	-Wl,--no-warn-rwx-segments)
+LDFLAGS=(-no-pie -T "$HERE/link.ld" "-Wl,--build-id=none"
+	"-Wl,--no-warn-rwx-segments")
 KHASH=$(sha_of "$HERE/boot.S" "$HERE/kmain.c" "$HERE/link.ld" \
 	<(printf '%s\n' "${CFLAGS[@]}" "${LDFLAGS[@]}"))
 KERNEL=$CACHE/selftest/kernel-$KHASH.elf
@@ -55,9 +55,9 @@ mkdir -p "$W" || die "cannot create $W"
 
 QEMU_BASE=(
 	-L /usr/share/seabios -L /usr/share/qemu
-	-machine pc,vmport=on -cpu qemu64,-hypervisor -m 32
+	-machine "pc,vmport=on" -cpu "qemu64,-hypervisor" -m 32
 	-nodefaults -display none -no-reboot -nic none
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+	-device "isa-debug-exit,iobase=0xf4,iosize=0x04"
 )
 EXIT_OK=65	# the kernel writes 0x20 to isa-debug-exit: (0x20 << 1) | 1
 NS=1000000000
@@ -81,7 +81,7 @@ qemu_cmd() {
 	STATS=$W/$name.stats
 	CMD=(timeout 30 "$QEMU" "${QEMU_BASE[@]}"
 		-chardev "file,id=con,path=${CON//,/,,}"
-		-device isa-debugcon,iobase=0xe9,chardev=con
+		-device "isa-debugcon,iobase=0xe9,chardev=con"
 		-global "vmport.pclk-stats=${STATS//,/,,}"
 		-kernel "$KERNEL" -append "$append" "$@")
 	printf '%q ' "${CMD[@]}" >"$W/$name.cmd"
