@@ -41,7 +41,7 @@ deb_install_pairs() {
 		while read -r f d; do echo "$f /$d/${f##*/}"; done | LC_ALL=C sort
 }
 # The steps below share the variables host_test_packages sets (bash's
-# dynamic scope): version, kvers, ka, kb, logs, src, deb, rpmf, noptp.
+# dynamic scope): version, kvers, ka, logs, src, deb, rpmf, noptp.
 
 # pkg_build: one version string, the packages built with the README's
 # commands; sets deb and rpmf (paths inside the layer). Fails if either
@@ -230,7 +230,7 @@ local log
 # host_test_packages: the .deb and the .rpm built, inspected, installed and
 # removed, in a throwaway layer over the bookworm chroot.
 host_test_packages() {
-	local version lines series kver kvers=() ka kb noptp deb rpmf logs src fails0
+	local version lines series kver kvers=() ka noptp deb rpmf logs src fails0
 	result_context host packages
 	say "packages: .deb and .rpm built, installed and removed (in a throwaway layer over the $DKMS_SUITE chroot)"
 	fails0=$(results_failures)
@@ -244,7 +244,6 @@ host_test_packages() {
 	}
 	while read -r series kver; do kvers+=("$kver"); done <<<"$lines"
 	ka=${kvers[0]}
-	kb=${kvers[${#kvers[@]}-1]}
 	chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS $PKG_TOOL_PKGS
 
 	ovl_new pkg

@@ -5,7 +5,7 @@
 TAGS="quick"
 
 guest() {
-	local off t out sys i locked=
+	local off out sys i locked=
 	install_dist
 	guestctl shift -300000000
 	start_udev
