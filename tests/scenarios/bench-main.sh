@@ -11,13 +11,17 @@
 # /opt/ptpvmw/bench.conf, written by run.sh into the bench's initrd layer.
 # Data: "DATA bench driver=D round=R op=..." lines (ptpbench's key=value
 # output) and "DATA chrony driver=D round=R log=tracking|refclocks LINE".
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="bench"
 
 [ -f /opt/ptpvmw/bench.conf ] && . /opt/ptpvmw/bench.conf
 
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_SMP=2
 # Per driver and round: the reading metrics take seconds; chrony takes at
 # most its lock timeout plus the window.
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((240 + 2 * ${BENCH_ROUNDS:-0} * 60 + \
 	2 * ${BENCH_CHRONY_ROUNDS:-0} * (${BENCH_LOCK_TIMEOUT:-0} + ${BENCH_WINDOW:-0} + 30)))
 

@@ -16,10 +16,15 @@
 # takes no reference that its close then drops: refcount underflow,
 # use-after-free, Oops), which the distribution's own ptp_vmw hits the same
 # way.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_SMP=2
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 [ -n "${LIFECYCLE_EAGER:-}" ] && BOOT_KARGS="ptpvmw.eager=1"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((180 + 150 * ${STRESS_SCALE:-1}))
 
 # lul_state: "N M" = clocks in /sys/class/ptp, /dev/ptp[0-9]* nodes; and the
