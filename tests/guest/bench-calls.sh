@@ -13,6 +13,8 @@
 # bench_calls with their own name; this file is in the guest as
 # /opt/ptpvmw/bench-calls.sh.
 
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC1091 # in the guest only, written by tests/bench/run.sh
 [ -f /opt/ptpvmw/bench.conf ] && . /opt/ptpvmw/bench.conf
 
 # calls_run NAME CMD...: run a measured phase; its failure is a failed check.
@@ -41,12 +43,14 @@ bench_calls() {
 		data bench op=calls driver=ours load_calls="$s0" gettime_reads="$n" gettime_calls=$((s1 - s0)) sysoff_samples=$((k * 25)) sysoff_calls=$((s2 - s1)) sysoffx_samples=$((k * 25)) sysoffx_calls=$((s3 - s2)) counter_total="$s3" failed="$(vmw_stat failed_reads)"
 		;;
 	bench-calls-intree-gettime)
+		# shellcheck disable=SC2015 # either step failing is the failure
 		insmod "$INTREE_MODULE" && dev=$(wait_until 5 ptp_vmw_dev && ptp_vmw_dev) ||
 			{ fail "the in-tree module loads" "insmod failed"; return; }
 		calls_run "$n clock_gettime" ptpbench gettime "$dev" "$n" || return
 		data bench op=calls driver=intree gettime_reads="$n"
 		;;
 	bench-calls-intree-sysoff)
+		# shellcheck disable=SC2015 # either step failing is the failure
 		insmod "$INTREE_MODULE" && dev=$(wait_until 5 ptp_vmw_dev && ptp_vmw_dev) ||
 			{ fail "the in-tree module loads" "insmod failed"; return; }
 		calls_run "$k x PTP_SYS_OFFSET(25)" ptpbench sysoff "$dev" "$k" 25 || return

@@ -28,7 +28,9 @@
 # make stress with 10.
 
 # The sets make check and make stress run, by tag.
+# shellcheck disable=SC2034 # read by tests/host/check.sh
 CHECK_TAGS="quick stress wrong-environment"
+# shellcheck disable=SC2034 # documents make stress's set; the Makefile spells it out
 STRESS_TAGS="stress wrong-environment"
 
 # guest_setup: what every boot needs, once per run: the patched QEMU, the

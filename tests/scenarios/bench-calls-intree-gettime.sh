@@ -5,6 +5,7 @@
 TAGS="bench"
 
 guest() {
+	# shellcheck disable=SC1091 # in the guest only: tests/guest/bench-calls.sh
 	. /opt/ptpvmw/bench-calls.sh
 	bench_calls bench-calls-intree-gettime
 }

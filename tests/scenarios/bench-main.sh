@@ -15,6 +15,7 @@
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="bench"
 
+# shellcheck disable=SC1091 # in the guest only, written by tests/bench/run.sh
 [ -f /opt/ptpvmw/bench.conf ] && . /opt/ptpvmw/bench.conf
 
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)

@@ -24,6 +24,7 @@ phc_and_sys() {
 guest() {
 	local i out sys
 	show "Guest kernel $(uname -r); $(dmesg | grep -o 'Hypervisor detected: VMware' | head -n 1)"
+	# shellcheck disable=SC2011 # ACPI device names (VMW0005:NN) are plain
 	show "ACPI device: $(ls -d /sys/bus/acpi/devices/VMW0005:* 2>/dev/null | xargs -n1 basename) (the VMware precision clock)"
 	install_dist
 	guestctl shift -250000000

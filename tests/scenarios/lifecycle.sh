@@ -6,6 +6,7 @@ TAGS="quick"
 
 guest() {
 	local i bad=0 dev drv=/sys/bus/platform/drivers/ptp_vmw
+	# shellcheck disable=SC2034 # i only counts the rounds
 	for i in $(seq 1 20); do
 		insmod "$MODULE" || bad=$((bad + 1))
 		dev=$(ptp_vmw_dev) || bad=$((bad + 1))

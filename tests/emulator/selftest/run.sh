@@ -44,6 +44,7 @@ if [ ! -s "$KERNEL" ]; then
 	}
 	step "building the self-test kernel" "$OUT/emulator-selftest-kernel.log" \
 		build_kernel
+	# shellcheck disable=SC2015 # either move failing is the failure
 	mv "$KTMP/kernel.elf" "$KERNEL.tmp.$$" && mv "$KERNEL.tmp.$$" "$KERNEL" ||
 		die "cannot store $KERNEL"
 	rm -f "$CACHE"/selftest/kernel-*.elf.tmp.*
@@ -96,6 +97,7 @@ parse() {
 	N=0
 	IN_EBX=() IN_ECX=() EAX=() EBX=() ECX=() T=()
 	while read -r tag call in_ebx in_ecx eax ebx ecx; do
+		# shellcheck disable=SC2015 # both must hold, or skip the line
 		[ "$tag" = PCLKTEST ] && [ "${call%%=*}" = call ] || continue
 		N=$((N + 1))
 		IN_EBX[N]=${in_ebx#in_ebx=}
