@@ -46,6 +46,7 @@ echo "obj-m := $targets" >"$tmp/Kbuild"
 
 log=$out.log
 # The probes must not inherit W=1, C=2 or -j from a calling make.
+# shellcheck disable=SC2086 # $targets is a list of file names
 env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
 	make -C "$kdir" M="$tmp" -k $targets >"$log" 2>&1 || true
 
@@ -60,6 +61,7 @@ fi
 	echo "#ifndef PTP_VMW_PROBED_H"
 	echo "#define PTP_VMW_PROBED_H"
 	for n in $names; do
+		# shellcheck disable=SC2018,SC2019 # C macro names: ASCII, in any locale
 		m=HAVE_$(echo "$n" | tr 'a-z' 'A-Z')
 		if [ -f "$tmp/$n.o" ]; then
 			echo "#define $m 1"

@@ -57,7 +57,7 @@ owned_by_package() {
 
 # registered: the versions of ptp_vmw DKMS knows about, one a line.
 registered() {
-	dkms status -m "$NAME" 2>/dev/null | sed -n "s|^$NAME[/,] *\([^,:]*\).*|\1|p" | sort -u
+	dkms status -m "$NAME" 2>/dev/null | sed -n "s|^${NAME}[/,] *\([^,:]*\).*|\1|p" | sort -u
 }
 
 # kernels_with_headers: the installed kernels DKMS can build for.
@@ -91,6 +91,7 @@ do_install() {
 
 	rm -rf "$src"
 	mkdir -p "$src"
+	# shellcheck disable=SC2086 # a list of file names
 	(cd "$top" && cp -R $FILES "$src/")
 	# Products of a build in the checkout are not sources.
 	rm -f "$src"/compat/probed.h "$src"/compat/probed.h.log "$src"/compat/probed.h.tmp
@@ -99,6 +100,7 @@ do_install() {
 
 	kernels=$(kernels_with_headers)
 	running=$(uname -r)
+	# shellcheck disable=SC2086,SC2116 # the lines joined with spaces
 	case " $(echo $kernels) " in
 	*" $running "*) ;;
 	*)

@@ -24,6 +24,7 @@
 # into the table and the plots. Results go to $OUT/results.tsv and
 # results.ktap; the last line says "N passed, N failed, N skipped".
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "$0")/../host/harness.sh"
 
 MODE=${1:-full}

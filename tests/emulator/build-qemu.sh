@@ -17,6 +17,7 @@
 # (seabios, qemu-system-data) with apt. Debian's source package comes through
 # a private apt configuration under $CACHE/apt-src; /etc/apt is left alone.
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "${BASH_SOURCE[0]}")/../host/common.sh"
 
 # Only the path of the binary goes to stdout.
@@ -72,6 +73,7 @@ tree_ok() {
 find_built() {
 	local dir
 
+	# shellcheck disable=SC2012 # our own cache directories, sorted by version
 	for dir in $(ls -d "$CACHE"/qemu-*-"$HASH" 2>/dev/null | sort -rV); do
 		if tree_ok "$dir"; then
 			touch "$dir/stamp"
@@ -226,6 +228,7 @@ cp "$DIR/src/build/$BIN_NAME" "$DIR/bin/$BIN_NAME" || die "cannot copy $BIN_NAME
 	die "the new $BIN_NAME does not run (see $LOGS/version.log)"
 
 # The stamp is written last: a tree without it is unfinished.
+# shellcheck disable=SC2015 # writing or renaming failing is the failure
 {
 	echo "debian-version=$VERSION"
 	echo "hash=$HASH"
@@ -241,9 +244,11 @@ say "qemu built in $(($(date +%s) - START)) s: $DIR"
 # recently stay (find_built touches a tree's stamp at each use); older ones go.
 KEEP_BUILDS=${PTP_VMW_QEMU_KEEP:-3}
 n=0
+# shellcheck disable=SC2045 # our own cache directories, newest first
 for old in $(ls -dt "$CACHE"/qemu-[0-9]*-*/stamp 2>/dev/null); do
 	old=${old%/stamp}
 	n=$((n + 1))
+	# shellcheck disable=SC2015 # both must hold, or keep the tree
 	[ "$n" -gt "$KEEP_BUILDS" ] && [ "$old" != "$DIR" ] || continue
 	say "removing QEMU build $old (not among the $KEEP_BUILDS used last)"
 	rm -rf "$old"

@@ -13,11 +13,13 @@
 # bench_calls with their own name; this file is in the guest as
 # /opt/ptpvmw/bench-calls.sh.
 
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC1091 # in the guest only, written by tests/bench/run.sh
 [ -f /opt/ptpvmw/bench.conf ] && . /opt/ptpvmw/bench.conf
 
 # calls_run NAME CMD...: run a measured phase; its failure is a failed check.
 calls_run() {
-	local name=$1 out
+	local name="$1" out
 	shift
 	out=$("$@" 2>&1) && return 0
 	fail "$name" "expected success, saw: $(echo "$out" | tail -n 1)"
@@ -26,7 +28,7 @@ calls_run() {
 
 # bench_calls SCENARIO: the measured phase of one of the three boots.
 bench_calls() {
-	local scenario=$1 dev s0 s1 s2 s3 n=$BENCH_CALLS_N k=$BENCH_CALLS_SYSOFF
+	local scenario="$1" dev s0 s1 s2 s3 n="$BENCH_CALLS_N" k="$BENCH_CALLS_SYSOFF"
 	case $scenario in
 	bench-calls-ours)
 		load_ours || { fail "our module loads" "insmod failed"; return; }
@@ -38,15 +40,17 @@ bench_calls() {
 		s2=$(vmw_stat successful_reads)
 		calls_run "$k x PTP_SYS_OFFSET_EXTENDED(25)" ptpbench sysoffx "$dev" "$k" 25 || return
 		s3=$(vmw_stat successful_reads)
-		data bench op=calls driver=ours load_calls=$s0 gettime_reads=$n gettime_calls=$((s1 - s0)) sysoff_samples=$((k * 25)) sysoff_calls=$((s2 - s1)) sysoffx_samples=$((k * 25)) sysoffx_calls=$((s3 - s2)) counter_total=$s3 failed=$(vmw_stat failed_reads)
+		data bench op=calls driver=ours load_calls="$s0" gettime_reads="$n" gettime_calls=$((s1 - s0)) sysoff_samples=$((k * 25)) sysoff_calls=$((s2 - s1)) sysoffx_samples=$((k * 25)) sysoffx_calls=$((s3 - s2)) counter_total="$s3" failed="$(vmw_stat failed_reads)"
 		;;
 	bench-calls-intree-gettime)
+		# shellcheck disable=SC2015 # either step failing is the failure
 		insmod "$INTREE_MODULE" && dev=$(wait_until 5 ptp_vmw_dev && ptp_vmw_dev) ||
 			{ fail "the in-tree module loads" "insmod failed"; return; }
 		calls_run "$n clock_gettime" ptpbench gettime "$dev" "$n" || return
-		data bench op=calls driver=intree gettime_reads=$n
+		data bench op=calls driver=intree gettime_reads="$n"
 		;;
 	bench-calls-intree-sysoff)
+		# shellcheck disable=SC2015 # either step failing is the failure
 		insmod "$INTREE_MODULE" && dev=$(wait_until 5 ptp_vmw_dev && ptp_vmw_dev) ||
 			{ fail "the in-tree module loads" "insmod failed"; return; }
 		calls_run "$k x PTP_SYS_OFFSET(25)" ptpbench sysoff "$dev" "$k" 25 || return

@@ -18,6 +18,7 @@
 
 KREL=$(uname -r)
 MODULE=/lib/modules/$KREL/updates/dkms/ptp_vmw.ko
+# shellcheck disable=SC2034 # used by the scenarios and bench-calls.sh
 INTREE_MODULE=/opt/ptpvmw/intree/ptp_vmw.ko
 
 # Debian's busybox runs its own applets before anything on PATH; the module
@@ -45,6 +46,7 @@ scenario_end() {
 	echo "DONE $1" >&3
 }
 
+# shellcheck disable=SC1091 # in the guest only: tests/lib/checks.sh
 . /opt/ptpvmw/checks.sh
 
 # kv KEY LINE: the value of KEY=... in a key=value line.
@@ -75,6 +77,7 @@ ptp_vmw_dev() {
 }
 
 # ptp_count: how many PTP clocks exist.
+# shellcheck disable=SC2012 # sysfs names ptpN are plain
 ptp_count() { ls -d /sys/class/ptp/ptp* 2>/dev/null | wc -l; }
 
 # vmw_stat NAME: one of our counters (successful_reads, failed_reads, last_error).
@@ -145,6 +148,7 @@ load_module_deps() {
 	local deps
 	deps=$(modinfo -F depends "$MODULE" 2>/dev/null | tr ',' ' ')
 	[ -n "$deps" ] || return 0
+	# shellcheck disable=SC2086 # a list of module names
 	if modprobe -a $deps; then
 		note "this kernel has $deps as module(s), not built in: loaded first, as modprobe does"
 	else
@@ -159,6 +163,7 @@ as_tester() {
 	local cmd
 	cmd=$(command -v "$1") || return 127
 	shift
+	# shellcheck disable=SC2016 # expanded by tester's sh, not here
 	su -s /bin/sh tester -c 'exec "$0" "$@"' "$cmd" "$@"
 }
 

@@ -28,7 +28,9 @@
 # make stress with 10.
 
 # The sets make check and make stress run, by tag.
+# shellcheck disable=SC2034 # read by tests/host/check.sh
 CHECK_TAGS="quick stress wrong-environment"
+# shellcheck disable=SC2034 # documents make stress's set; the Makefile spells it out
 STRESS_TAGS="stress wrong-environment"
 
 # guest_setup: what every boot needs, once per run: the patched QEMU, the
@@ -62,8 +64,8 @@ guest_prepare() {
 
 # boot_defaults: the settings a scenario starts from.
 boot_defaults() {
-	TAGS= BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU= BOOT_KARGS= BOOT_SMP=1 BOOT_TIMEOUT=180
-	BOOT_SERIES= BOOT_MEM=768
+	TAGS='' BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU='' BOOT_KARGS='' BOOT_SMP=1 BOOT_TIMEOUT=180
+	BOOT_SERIES='' BOOT_MEM=768
 	unset -f guest host
 }
 
@@ -94,16 +96,16 @@ _qemu_args() {
 	QARGS=("$QEMU" -L /usr/share/seabios -L /usr/share/qemu
 		-m "$BOOT_MEM" -smp "$BOOT_SMP" -nodefaults -display none -no-reboot -monitor none
 		-serial "file:$dir/console.log" -serial "file:$dir/results.log"
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04
+		-device "isa-debug-exit,iobase=0xf4,iosize=0x04"
 		-kernel "$KDIR_IMAGE/vmlinux" -initrd "$GUEST_INITRD")
 	if [ "$BOOT_VMWARE" = yes ]; then
-		QARGS+=(-machine pc,vmport=on
+		QARGS+=(-machine "pc,vmport=on"
 			-cpu "qemu64,-hypervisor,tsc-frequency=$TSC_HZ"
 			-smbios "type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform,serial=VMware-56 4d 70 74 70 5f 76 6d-77 5f 74 65 73 74 00 01"
 			-global vmport.gethz-tcg=on -global "vmport.pclk-stats=$dir/model-stats")
 	else
 		# No VMware GETHZ here: tell the kernel the TSC rate directly.
-		QARGS+=(-machine pc,vmport=off -cpu qemu64)
+		QARGS+=(-machine "pc,vmport=off" -cpu qemu64)
 		kargs="$kargs tsc_early_khz=$((TSC_HZ / 1000))"
 	fi
 	[ "$BOOT_SSDT" = yes ] && QARGS+=(-acpitable "file=$SSDT")

@@ -15,6 +15,7 @@
 # to $OUT/results.ktap (KTAP, checked with the kernel's own parser) and the
 # last line says "N passed, N failed, N skipped".
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "$0")/harness.sh"
 . "$TOP/tests/host/tests.sh"
 . "$TOP/tests/host/dkms.sh"

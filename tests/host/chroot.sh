@@ -43,6 +43,7 @@ chroot_run() {
 	local root
 	root=$(chroot_root "$1")
 	shift
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
 	unshare --mount --propagation private -- sh -c '
 		root=$1; shift
 		mount -t proc proc "$root/proc" || exit 1
@@ -114,6 +115,7 @@ _chroot_ensure_locked() {
 		touch "$stamp"
 	fi
 	for p in "$@"; do
+		# shellcheck disable=SC2016 # dpkg-query's format, not an expansion
 		chroot_run "$suite" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$p")
 	done
@@ -140,6 +142,7 @@ kernel_facts() {
 		k=${n#linux-headers-}
 		pkgs="$pkgs $n linux-image-$k linux-image-$k-unsigned"
 	done
+	# shellcheck disable=SC2086 # a list of package names
 	[ -z "$pkgs" ] || chroot_run "$suite" apt-cache madison $pkgs 2>/dev/null
 }
 

@@ -7,6 +7,7 @@
 #
 #   KSERIES=6.1 make demo     another kernel series (default 6.12)
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "$0")/harness.sh"
 
 series=${KSERIES:-6.12}

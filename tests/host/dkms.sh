@@ -37,6 +37,7 @@ ovl_run() {
 	shift
 	lower=$(chroot_root "$DKMS_SUITE")
 	d=$OVL_BASE/$name
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
 	unshare --mount --propagation private -- sh -c '
 		lower=$1 d=$2
 		shift 2
@@ -102,7 +103,7 @@ driver_file_list() {
 # "built", "added" or "" when DKMS has nothing for that kernel).
 dkms_state() {
 	ovl_run "$1" dkms status -m "$MODNAME" -k "$2" 2>/dev/null |
-		sed -n "s/^$MODNAME[/,].*$2.*: \([a-z]*\).*/\1/p" | head -n 1
+		sed -n "s/^${MODNAME}[/,].*$2.*: \([a-z]*\).*/\1/p" | head -n 1
 }
 
 # dkms_all NAME: everything DKMS says about our module.
@@ -125,6 +126,7 @@ dkms_series() {
 dkms_kernels() {
 	local s k
 	for s in $(dkms_series); do
+		# shellcheck disable=SC2153 # KVER: set by kernel_prepare (tests/host/kernel.sh)
 		k=$(kernel_prepare "$s" >&2 && echo "$KVER") || return 1
 		echo "$s $k"
 	done
@@ -140,12 +142,13 @@ stage_intree() {
 	for k in "$@"; do
 		f=$(cd "$KERNELS/$k/root" 2>/dev/null && find "lib/modules/$k/kernel/drivers/ptp" -name "$MODNAME.ko*" | head -n 1)
 		[ -n "$f" ] || continue
-		rel=${f#lib/modules/$k/}
+		rel=${f#lib/modules/"$k"/}
 		mkdir -p "$(ovl_upper "$name")/build/intree/$k/$(dirname "$rel")"
 		cp "$KERNELS/$k/root/$f" "$(ovl_upper "$name")/build/intree/$k/$rel"
 		cp "$KERNELS/$k/root/lib/modules/$k"/modules.builtin* "$KERNELS/$k/root/lib/modules/$k/modules.order" \
 			"$(ovl_upper "$name")/build/intree/$k/" 2>/dev/null
 	done
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
 	ovl_run "$name" sh -c '
 		for k; do
 			[ -d /build/intree/$k ] || continue
@@ -179,6 +182,7 @@ dkms_layer() {
 dkms_copy_out() {
 	local kver=$1 p=$2 d=$OUT/dkms/$1
 	mkdir -p "$d"
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
 	if ovl_run dkms sh -c 'case $1 in *.xz) xz -dc "$1" ;; *.zst) zstd -dc "$1" ;; *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac' \
 		sh "$p" >"$d/$MODNAME.ko.tmp" && [ -s "$d/$MODNAME.ko.tmp" ]; then
 		mv "$d/$MODNAME.ko.tmp" "$d/$MODNAME.ko"
@@ -273,7 +277,9 @@ host_test_dkms() {
 		fail "DKMS test: kernel headers of the $DKMS_SUITE series installed in the chroot" "kernel_prepare failed; see above"
 		return 0
 	}
+	# shellcheck disable=SC2034 # series: the field skipped
 	while read -r series kver; do kvers+=("$kver"); done <<<"$lines"
+	# shellcheck disable=SC2086 # a list of package names
 	chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS
 	dkms_layer dkms "${kvers[@]}"
 	for kver in "${kvers[@]}"; do

@@ -5,6 +5,7 @@
 #
 #   . "$(dirname "$0")/harness.sh"
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 . "$TOP/tests/host/results.sh"
 . "$TOP/tests/host/kseries.sh"

@@ -49,6 +49,7 @@ _build_userland() {
 	for a in $(chroot "$root" /bin/busybox --list); do
 		[ "$a" = busybox ] || ln -s busybox "$stage/bin/$a"
 	done
+	# shellcheck disable=SC2086 # a list of program names
 	_stage_bin "$root" "$stage" $GUEST_BINS || return 1
 	# kmod's own tools take precedence over busybox's applets.
 	for a in insmod rmmod modprobe lsmod modinfo depmod; do
@@ -81,6 +82,7 @@ _build_userland() {
 guest_userland() {
 	local root key
 	need_pkgs cpio
+	# shellcheck disable=SC2086 # a list of package names
 	chroot_ensure "$GUEST_SUITE" $GUEST_PKGS
 	root=$(chroot_root "$GUEST_SUITE")
 	key=$(cat "$root/var/lib/dpkg/status" "$TOP/tests/host/initramfs.sh" | sha256sum | cut -c1-12)

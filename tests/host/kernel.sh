@@ -54,6 +54,7 @@ _unpack_kernel() {
 	# linux-binary-*, the modules in linux-modules-*, the config in
 	# linux-base-*, all named with the release. Take whatever of those the
 	# image depends on.
+	# shellcheck disable=SC2020 # both ',' and '|' become newlines
 	pkgs="$pkg $(chroot_run "$suite" apt-cache show --no-all-versions "$pkg" |
 		sed -n 's/^Depends: //p' | tr ',|' '\n\n' | awk -v k="-$kver" '
 			{ p = $1; n = length(p) - length(k) }
@@ -92,6 +93,7 @@ kernel_prepare() {
 	local series=$1 choice line
 	need_pkgs xz-utils zstd binutils
 	KSUITE=$(kseries_suite "$series")
+	# shellcheck disable=SC2086 # a list of package names
 	chroot_ensure "$KSUITE" $CHROOT_BUILD_PKGS
 	choice=$(chroot_newest_kernel "$series") ||
 		die "kernel series $series: no linux-headers/linux-image pair can be downloaded from $KSUITE (see $OUT/kernel-choice-$series.txt)"

@@ -20,6 +20,7 @@ backports   trixie-backports  ^linux-headers-[0-9]+\.[0-9]+\.[0-9]+\+(deb13|bpo)
 '
 
 # The series `make check` proves by default: the two Debian 12 ships.
+# shellcheck disable=SC2034 # read by check.sh, dkms.sh and tests/bench/run.sh
 KSERIES_DEFAULT="6.1 6.12"
 # Everything `make check-matrix` proves.
 KSERIES_ALL="5.10 6.1 6.12 trixie backports"
@@ -35,6 +36,7 @@ kseries_regex() { kseries_field "$1" 3; }
 kseries_expand() {
 	local id out=()
 	for id in $1; do
+		# shellcheck disable=SC2206 # KSERIES_ALL is a list of words
 		case $id in
 		all) out+=($KSERIES_ALL) ;;
 		*)
@@ -73,6 +75,7 @@ kernel_choose() {
 			if (ok) print pkg, s
 		}' <<<"$facts")
 	_kc_from() { awk -v p="$1" '$1 == p { print $2; exit }' <<<"$have"; }
+	# shellcheck disable=SC2013 # one ABI name a line, no spaces
 	for abi in $(sed -n 's/^headers linux-headers-//p' <<<"$facts" | sort -rV); do
 		h=linux-headers-$abi img=linux-image-$abi
 		from=$(_kc_from "$h")

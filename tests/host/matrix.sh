@@ -44,11 +44,13 @@ matrix_dkms_build() {
 	rm -rf "${root:?}$base"
 	mkdir -p "$root$base/tree"
 	copy_driver_sources "$root$base/src/ptp_vmw-$ver"
+	# shellcheck disable=SC2016 # dpkg-query's format, not an expansion
 	dkmsver=$(chroot_run "$KSUITE" dpkg-query -W -f='${Version}' dkms)
 	check="dkms build: $KSUITE's dkms $dkmsver builds ptp_vmw $ver for $KVER"
 	value dkms "$dkmsver"
 	log=$OUT/dkms-$KVER.log
 	say "[$GROUP] dkms $dkmsver: add and build ptp_vmw $ver for $KVER"
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
 	chroot_run "$KSUITE" sh -c '
 		set -e
 		opts="--sourcetree $1/src --dkmstree $1/tree -m ptp_vmw -v $2"
@@ -80,6 +82,7 @@ matrix_build_warnings() {
 	fi
 	w=$(grep -E 'warning:|error:' "$log" | grep -v '^make\|C=2 specified' | head -n 5)
 	check_none "module build has zero W=1 warnings" "warnings (log: $log)" "$w"
+	# shellcheck disable=SC2016 # dpkg-query's format, not an expansion
 	ver=$(chroot_run "$KSUITE" dpkg-query -W -f='${Version}' sparse 2>/dev/null)
 	if grep -q 'C=2 specified, but .* not available or not up to date' "$log"; then
 		skip "module build is sparse clean" "kbuild switched sparse off ($KSUITE's sparse ${ver:-?} is 'not available or not up to date' for these headers)"
@@ -107,6 +110,7 @@ matrix_write() {
 		echo "do not edit by hand. Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), source $rev," \
 			"$(($(date +%s) - RUN_START)) s."
 		echo
+		# shellcheck disable=SC2086 # a list of series ids
 		/usr/bin/python3 "$TOP/tests/host/results.py" matrix "$RESULTS" $KSERIES_ALL
 	} >"$file.tmp" && mv "$file.tmp" "$file"
 	say "kernel support table written to $file (from this run; commit it)"

@@ -12,6 +12,7 @@ PKG_TOOL_PKGS="dh-dkms debhelper build-essential rpm cpio systemd chrony"
 
 # The build commands, as the README gives them (run from the checkout's top).
 DEB_BUILD_CMD='dpkg-buildpackage -us -uc -b'
+# shellcheck disable=SC2016 # expanded by the sh that runs it in the chroot
 RPM_BUILD_CMD='rpmbuild -bb --define "_topdir $PWD/rpmbuild" --define "_sourcedir $PWD" packaging/rpm/ptp-vmw-dkms.spec'
 
 # pkg_map DEB-PATH: where the .rpm puts what the .deb installs at DEB-PATH
@@ -41,7 +42,7 @@ deb_install_pairs() {
 		while read -r f d; do echo "$f /$d/${f##*/}"; done | LC_ALL=C sort
 }
 # The steps below share the variables host_test_packages sets (bash's
-# dynamic scope): version, kvers, ka, kb, logs, src, deb, rpmf, noptp.
+# dynamic scope): version, kvers, ka, logs, src, deb, rpmf, noptp.
 
 # pkg_build: one version string, the packages built with the README's
 # commands; sets deb and rpmf (paths inside the layer). Fails if either
@@ -59,6 +60,7 @@ pkg_build() {
 		ovl_run pkg sh -c "cd /build/ptp-vmw && $DEB_BUILD_CMD"
 	check_step "rpmbuild -bb builds the .rpm" "$logs/rpm-build.log" \
 		ovl_run pkg sh -c "cd /build/ptp-vmw && $RPM_BUILD_CMD"
+	# shellcheck disable=SC2012 # the names of the .debs we built
 	check_eq "the .deb is $deb (version from dkms.conf)" "$deb" \
 		"$(cd "$(ovl_upper pkg)/build" && ls -- *.deb 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 	check_eq "the .rpm is $rpmf (noarch)" "$rpmf" \
@@ -136,6 +138,7 @@ local kver seen log
 	# CONFIG_PTP_1588_CLOCK taken out of its configuration (.config, which
 	# DKMS reads, and auto.conf and autoconf.h, which a build would see).
 	noptp=${ka%-*}+noptp-${ka##*-}
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
 	ovl_run pkg sh -c '
 		k=$1 n=$2 h=/usr/src/linux-headers-$2
 		cp -a /usr/src/linux-headers-$k "$h" &&
@@ -161,8 +164,10 @@ local kver seen log
 		"$(ovl_run pkg sh -c "ls /lib/modules/$noptp/updates/dkms 2>/dev/null; dkms status -m $MODNAME -k $noptp | grep -E 'built|installed'")"
 	check_log "dpkg -i: DKMS says why the PTP-less kernel gets no module (BUILD_EXCLUSIVE)" \
 		"includes a BUILD_EXCLUSIVE directive which does not match this kernel" "$log"
+	# shellcheck disable=SC2016 # dpkg-query's format, not an expansion
 	check_eq "dpkg -i: dpkg records the package as installed" "install ok installed" \
 		"$(ovl_run pkg dpkg-query -W -f='${Status}' ptp-vmw-dkms 2>&1)"
+	# shellcheck disable=SC2016,SC2046 # expanded by the sh it runs; a list of file names
 	check_none "dpkg -i: the udev rule, chrony and systemd drop-ins, modules-load file and sources are in place" \
 		"missing files" "$(ovl_run pkg sh -c 'for f; do [ -f "$f" ] || echo "$f"; done' sh $(cat "$logs/deb-files.txt"))"
 	# systemd's own reading of chrony.service with the drop-in installed.
@@ -195,6 +200,7 @@ local kver log
 	done
 	check_log "rpm -i: the %post says why the PTP-less kernel gets no module" \
 		"not built for $noptp: dkms.conf's BUILD_EXCLUSIVE rules exclude it" "$log"
+	# shellcheck disable=SC2016,SC2046 # expanded by the sh it runs; a list of file names
 	check_none "rpm -i: every file of the .rpm is in place" "missing files" \
 		"$(ovl_run pkg sh -c 'for f; do [ -f "$f" ] || echo "$f"; done' sh $(cat "$logs/rpm-files.txt"))"
 	log=$logs/rpm-erase.log
@@ -210,6 +216,7 @@ local kver log
 # DKMS says why nothing was built, and the purge leaves nothing.
 pkg_test_noheaders() {
 local log
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
 	ovl_run pkg sh -c 'n=$1; shift
 		rm -rf /lib/modules/$n /usr/src/linux-headers-$n
 		for k; do dpkg --purge linux-headers-$k || exit 1; done' sh "$noptp" "${kvers[@]}" \
@@ -230,7 +237,7 @@ local log
 # host_test_packages: the .deb and the .rpm built, inspected, installed and
 # removed, in a throwaway layer over the bookworm chroot.
 host_test_packages() {
-	local version lines series kver kvers=() ka kb noptp deb rpmf logs src fails0
+	local version lines series kver kvers=() ka noptp deb rpmf logs src fails0
 	result_context host packages
 	say "packages: .deb and .rpm built, installed and removed (in a throwaway layer over the $DKMS_SUITE chroot)"
 	fails0=$(results_failures)
@@ -242,9 +249,10 @@ host_test_packages() {
 		fail "package test: kernel headers of the $DKMS_SUITE series installed in the chroot" "kernel_prepare failed; see above"
 		return 0
 	}
+	# shellcheck disable=SC2034 # series: the field skipped
 	while read -r series kver; do kvers+=("$kver"); done <<<"$lines"
 	ka=${kvers[0]}
-	kb=${kvers[${#kvers[@]}-1]}
+	# shellcheck disable=SC2086 # lists of package names
 	chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS $PKG_TOOL_PKGS
 
 	ovl_new pkg

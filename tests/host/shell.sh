@@ -9,6 +9,7 @@
 #   SHELL_QEMU="-global vmport.pclk=false"   extra QEMU arguments (device model knobs)
 #   SHELL_KARGS="acpi=off"                   extra kernel arguments
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "$0")/harness.sh"
 
 series=${KSERIES:-6.12}
@@ -26,7 +27,7 @@ mkdir -p "$dir"
 _qemu_args shell "$dir"
 # The console on this terminal instead of a file (Ctrl-A X also quits QEMU).
 for i in "${!QARGS[@]}"; do
-	[ "${QARGS[$i]}" = "file:$dir/console.log" ] && QARGS[$i]=mon:stdio
+	[ "${QARGS[$i]}" = "file:$dir/console.log" ] && QARGS[i]=mon:stdio
 done
 say "Booting $KVER; the shell appears in a few seconds. 'poweroff -f' or Ctrl-A X leaves."
 exec "${QARGS[@]}"

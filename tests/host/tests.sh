@@ -9,6 +9,7 @@ host_test_emulator() {
 	local log=$OUT/emulator-selftest.log rc
 	result_context host emulator
 	say "device model self-test (tests/emulator/selftest)"
+	# shellcheck disable=SC2097,SC2098 # QEMU, unchanged, in its environment too
 	QEMU=$QEMU bash "$TOP/tests/emulator/selftest/run.sh" "$QEMU" >"$log" 2>&1
 	rc=$?
 	record_lines "$log"
@@ -47,6 +48,7 @@ host_test_lint() {
 		../scripts/checkpatch.pl --strict --no-tree --show-types -f \
 		*.c *.h compat/*.h compat/probes/*.c' >"$log" 2>&1
 	local files clean
+	# shellcheck disable=SC2012,SC2035 # counts the driver's sources: plain names
 	files=$(cd "$dir/src" && ls *.c *.h compat/*.h compat/probes/*.c | wc -l)
 	clean=$(grep -c '^total: 0 errors, 0 warnings, 0 checks' "$log")
 	out=$(grep -E '^(ERROR|WARNING|CHECK):' "$log" | head -n 5)
@@ -73,13 +75,16 @@ host_test_shellcheck() {
 	mkdir -p "$dir"
 	files=$(cd "$TOP" && git ls-files -- '*.sh' tests/guest/init .ci/run 2>/dev/null | sort -u)
 	[ -n "$files" ] || files=$(cd "$TOP" && find . -name '*.sh' -not -path './test-output/*' | sed 's|^\./||')
+	# shellcheck disable=SC2086 # a list of file names
 	(cd "$TOP" && tar -cf - $files) | tar -xf - -C "$dir"
 	sh_files=$(echo "$files" | grep -E '^(tests/(guest|scenarios|lib)/|compat/)')
 	bash_files=$(echo "$files" | grep -vE '^(tests/(guest|scenarios|lib)/|compat/)')
 	log=$OUT/shellcheck.log
 	n=$(echo "$files" | grep -c .)
+	# shellcheck disable=SC2016,SC2086 # expanded by the sh it runs; a list of file names
 	chroot_run bookworm sh -c 'cd "$1" && shift && shellcheck -s sh -e SC3043 -f gcc "$@"' sh \
 		"/build/${dir##*/}" $sh_files >"$log" 2>&1
+	# shellcheck disable=SC2016,SC2086 # expanded by the sh it runs; a list of file names
 	chroot_run bookworm sh -c 'cd "$1" && shift && shellcheck -s bash -x -f gcc "$@"' sh \
 		"/build/${dir##*/}" $bash_files >>"$log" 2>&1
 	bad=$(grep -E '^[^:]+:[0-9]+:[0-9]+: ' "$log" | cut -d: -f1 | sort | uniq -c | awk '{ print $2 " (" $1 ")" }')
@@ -106,6 +111,7 @@ host_test_ktap() {
 			--wildcards '*/tools/testing/kunit/*'
 		touch "$dir/.unpacked"
 	fi
+	# shellcheck disable=SC2034 # read by results_finish (tests/host/results.sh)
 	KUNIT_PY=$dir/tools/testing/kunit/kunit.py
 	/usr/bin/python3 "$TOP/tests/host/results.py" ktap "$RESULTS" >"$OUT/results-before-ktap-check.ktap"
 	ours=$(/usr/bin/python3 "$TOP/tests/host/results.py" counts "$RESULTS")

@@ -11,20 +11,25 @@
 # /opt/ptpvmw/bench.conf, written by run.sh into the bench's initrd layer.
 # Data: "DATA bench driver=D round=R op=..." lines (ptpbench's key=value
 # output) and "DATA chrony driver=D round=R log=tracking|refclocks LINE".
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="bench"
 
+# shellcheck disable=SC1091 # in the guest only, written by tests/bench/run.sh
 [ -f /opt/ptpvmw/bench.conf ] && . /opt/ptpvmw/bench.conf
 
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_SMP=2
 # Per driver and round: the reading metrics take seconds; chrony takes at
 # most its lock timeout plus the window.
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((240 + 2 * ${BENCH_ROUNDS:-0} * 60 + \
 	2 * ${BENCH_CHRONY_ROUNDS:-0} * (${BENCH_LOCK_TIMEOUT:-0} + ${BENCH_WINDOW:-0} + 30)))
 
 # bench_emit WORDS CMD...: CMD's output lines as "DATA bench WORDS LINE";
 # a failing CMD is a failed check.
 bench_emit() {
-	local prefix=$1 out rc
+	local prefix="$1" out rc
 	shift
 	out=$("$@" 2>&1)
 	rc=$?
@@ -88,7 +93,7 @@ uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # behind the host, no drift file, kernel frequency reset) until lock, then a
 # fixed window; chrony's logs of the window go to the host.
 bench_chrony() {
-	local p="driver=$1 round=$2" off t0 now out sys locked= nt nr
+	local p="driver=$1 round=$2" off t0 now out sys locked='' nt nr
 	rm -f /var/lib/chrony/chrony.drift /var/log/chrony/*.log
 	ptpbench resetfreq >/dev/null || fail "$p: kernel frequency reset" "adjtimex failed"
 	off=$(host_minus_sys_ns)
@@ -113,7 +118,7 @@ bench_chrony() {
 		killall chronyd
 		return 1
 	fi
-	data bench $p op=chrony ok=1 lock_ms=$locked lock_threshold_ns=$BENCH_LOCK_NS
+	data bench "$p" op=chrony ok=1 lock_ms="$locked" lock_threshold_ns="$BENCH_LOCK_NS"
 	# The window starts now: later log lines only.
 	nt=$(wc -l </var/log/chrony/tracking.log)
 	nr=$(wc -l </var/log/chrony/refclocks.log)
@@ -134,17 +139,17 @@ guest() {
 	# Measurement configuration, not the product's: chrony's own logs.
 	printf 'log tracking refclocks\nlogbanner 0\n' >/etc/chrony/conf.d/zz-bench-logging.conf
 	start_udev
-	data bench op=info cpus=$(grep -c ^processor /proc/cpuinfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) kernel=$(uname -r)
+	data bench op=info cpus="$(grep -c ^processor /proc/cpuinfo)" clocksource="$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" kernel="$(uname -r)"
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
 		order="intree ours"
 		[ $((r % 2)) -eq 0 ] && order="ours intree"
 		for d in $order; do
-			if ! bench_use $d; then
+			if ! bench_use "$d"; then
 				fail "round $r: $d driver loads and gets /dev/ptp_vmware" \
 					"expected the $d module behind /dev/ptp_vmware, saw '$(readlink -f /dev/ptp_vmware)'"
 				return
 			fi
-			bench_reads $d $r
+			bench_reads "$d" "$r"
 		done
 		pass "round $r of reading metrics ran on both drivers"
 	done
@@ -152,11 +157,11 @@ guest() {
 		order="intree ours"
 		[ $((r % 2)) -eq 0 ] && order="ours intree"
 		for d in $order; do
-			if ! bench_use $d; then
+			if ! bench_use "$d"; then
 				fail "chrony round $r: $d driver loads" "see dmesg"
 				return
 			fi
-			bench_chrony $d $r
+			bench_chrony "$d" "$r"
 		done
 	done
 	data bench op=end

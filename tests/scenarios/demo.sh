@@ -1,7 +1,10 @@
 # make demo, the guest side (not part of make check): what the user sees,
 # live, are the "DATA show" lines (tests/host/demo.sh prints them as they
 # come).
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="demo"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=300
 
 show() { data show "$*"; }
@@ -21,6 +24,7 @@ phc_and_sys() {
 guest() {
 	local i out sys
 	show "Guest kernel $(uname -r); $(dmesg | grep -o 'Hypervisor detected: VMware' | head -n 1)"
+	# shellcheck disable=SC2011 # ACPI device names (VMW0005:NN) are plain
 	show "ACPI device: $(ls -d /sys/bus/acpi/devices/VMW0005:* 2>/dev/null | xargs -n1 basename) (the VMware precision clock)"
 	install_dist
 	guestctl shift -250000000

@@ -5,11 +5,15 @@
 # up; the driver's failed_reads equals the model's refused calls exactly;
 # the driver logs the outage in exactly two lines (start and end); chronyd
 # keeps running and re-locks once the clock answers again.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
 BURST_AT=50000
 BURST_LEN=$((100 * ${STRESS_SCALE:-${SCALE:-1}}))
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_QEMU="-global vmport.pclk-fail-from=$BURST_AT -global vmport.pclk-fail-to=$((BURST_AT + BURST_LEN - 1))"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((180 + 30 * ${STRESS_SCALE:-1}))
 
 guest() {

@@ -5,9 +5,13 @@
 # stays quiet however often it is read; chronyd keeps running, never selects
 # the clock and steps nothing; failed_reads equals the model's refused calls;
 # a re-probe (unbind, bind) refuses to register the dead clock and says why.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_QEMU="-global vmport.pclk-fail-after=1"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((150 + 30 * ${STRESS_SCALE:-1}))
 
 guest() {

@@ -6,9 +6,13 @@
 # refused calls; the driver logs a bounded number of lines; chronyd keeps
 # running. (The faults never stop here; faults-burst.sh proves chrony
 # re-locks after an outage.)
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_QEMU="-global vmport.pclk-fail-every=10"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((150 + 30 * ${STRESS_SCALE:-1}))
 
 guest() {

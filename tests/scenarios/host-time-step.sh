@@ -8,13 +8,17 @@
 # "makestep 1 3": step only in its first three updates) is recorded as
 # chrony_* values, not judged: that is chrony's policy, not the driver's. In
 # make stress it is given up to 10 minutes to select the clock again.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
 STEP1_AT=300000
 STEP2_AT=600000
 HOUR_NS=3600000000000
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_QEMU="-global vmport.pclk-step-at=$STEP1_AT -global vmport.pclk-step-ns=$HOUR_NS
 	-global vmport.pclk-step2-at=$STEP2_AT -global vmport.pclk-step2-ns=-$HOUR_NS"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((240 + 90 * ${STRESS_SCALE:-1}))
 
 # Every GETTIME call counts towards the model's step points: the driver's
@@ -27,7 +31,7 @@ hts_model_calls() { echo $(($(driver_calls) + HTS_DIRECT)); }
 # triples (2 backdoor calls and 1 driver call each); the summed counts go to
 # /tmp/hts.out as one key=value line.
 hts_cross() {
-	local at=$1 dev=$2 out need n tot=0 cons=0 strad=0 incons=0 failed=0 k=0 last=
+	local at="$1" dev="$2" out need n tot=0 cons=0 strad=0 incons=0 failed=0 k=0 last=
 	while [ $k -lt 200 ]; do
 		need=$((at + 100 - $(hts_model_calls)))
 		[ "$need" -le 0 ] && break

@@ -9,15 +9,19 @@
 #
 # Reproduce a run with FUZZ_SEED=N (printed in the results): the seed reaches
 # the guest on the kernel command line; the unprivileged run uses N+1.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
 FUZZ_SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom 2>/dev/null | tr -d " ")}
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_KARGS="ptpvmw.fuzzseed=$FUZZ_SEED"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((120 + 60 * ${STRESS_SCALE:-1}))
 
 # fuzz_judge WHO OUTPUT RC N: the checks every fuzz run must pass.
 fuzz_judge() {
-	local who=$1 out=$2 rc=$3 n=$4 last
+	local who="$1" out="$2" rc="$3" n="$4" last
 	last=$(echo "$out" | grep '^op=fuzz' | tail -n 1)
 	check_eq "$who: the fuzzer survives and finishes (exit status, ok=)" \
 		"0 1" "$rc $(kv ok "$last")"

@@ -16,10 +16,15 @@
 # takes no reference that its close then drops: refcount underflow,
 # use-after-free, Oops), which the distribution's own ptp_vmw hits the same
 # way.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_SMP=2
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 [ -n "${LIFECYCLE_EAGER:-}" ] && BOOT_KARGS="ptpvmw.eager=1"
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=$((180 + 150 * ${STRESS_SCALE:-1}))
 
 # lul_state: "N M" = clocks in /sys/class/ptp, /dev/ptp[0-9]* nodes; and the
@@ -38,7 +43,7 @@ lul_state() {
 }
 
 guest() {
-	local n i bad=0 badinfo= drv=/sys/bus/platform/drivers/ptp_vmw stop=/tmp/readers.stop
+	local n i bad=0 badinfo='' drv=/sys/bus/platform/drivers/ptp_vmw stop=/tmp/readers.stop
 	local out rpid t0 s dev eager=
 	n=$((20 * SCALE))
 	grep -q 'ptpvmw\.eager=1' /proc/cmdline && eager=eager
@@ -67,6 +72,7 @@ guest() {
 	for i in $(seq 1 "$n"); do
 		timeout 30 rmmod ptp_vmw || { bad=$((bad + 1)); badinfo="$badinfo rmmod#$i"; }
 		s=$(lul_state)
+		# shellcheck disable=SC2015 # either test failing is the fault
 		[ "$s" = "0 0" ] && [ ! -d /sys/module/ptp_vmw ] ||
 			{ bad=$((bad + 1)); badinfo="$badinfo unloaded#$i:$s"; }
 		timeout 30 insmod "$MODULE" || { bad=$((bad + 1)); badinfo="$badinfo insmod#$i"; }
@@ -103,6 +109,7 @@ guest() {
 	dev=$(ptp_vmw_dev)
 	check_eq "afterwards the clock is ptp0 again (no clock leaked)" /dev/ptp0 "$dev"
 	check_eq "afterwards it reads" 1 "$(kv ok "$(ptptest get "$dev")")"
+	# shellcheck disable=SC2012 # ACPI device names (VMW0005:NN) are plain
 	check_eq "the platform driver's device count is back to one" 1 \
 		"$(ls -d "$drv"/VMW0005:* 2>/dev/null | wc -l)"
 }

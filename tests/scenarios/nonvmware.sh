@@ -1,8 +1,12 @@
 # Proves the wrong-machine case: on a plain (non-VMware) guest the module
 # refuses to load with ENODEV and exactly one log line saying why.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="wrong-environment"
 
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_VMWARE=no
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_SSDT=no
 
 guest() {

@@ -8,6 +8,8 @@
 # The sysfs counters are read-only for everyone, root included; tester can
 # neither unbind the device, nor touch the PTP core's settings, nor unload
 # the module. Afterwards the clock is unchanged and reads the host's time.
+: # a command first: a directive before any applies to the whole file
+# shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
 
 # perm_mode FILE: "MODE OWNER:GROUP" of a node.

@@ -12,6 +12,7 @@
 # "N passed, N failed"; exits 1 if any check failed. Each boot takes about
 # 0.1 s; files of every boot stay in $OUT/emulator-selftest/.
 
+# shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "${BASH_SOURCE[0]}")/../../host/common.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,8 +27,8 @@ need_pkgs gcc binutils seabios qemu-system-data
 # --- The test kernel, built outside the checkout and cached by content ---
 CFLAGS=(-m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector
 	-fno-asynchronous-unwind-tables -nostdlib -static -O2 -Wall -Wextra)
-LDFLAGS=(-no-pie -T "$HERE/link.ld" -Wl,--build-id=none
-	-Wl,--no-warn-rwx-segments)
+LDFLAGS=(-no-pie -T "$HERE/link.ld" "-Wl,--build-id=none"
+	"-Wl,--no-warn-rwx-segments")
 KHASH=$(sha_of "$HERE/boot.S" "$HERE/kmain.c" "$HERE/link.ld" \
 	<(printf '%s\n' "${CFLAGS[@]}" "${LDFLAGS[@]}"))
 KERNEL=$CACHE/selftest/kernel-$KHASH.elf
@@ -43,6 +44,7 @@ if [ ! -s "$KERNEL" ]; then
 	}
 	step "building the self-test kernel" "$OUT/emulator-selftest-kernel.log" \
 		build_kernel
+	# shellcheck disable=SC2015 # either move failing is the failure
 	mv "$KTMP/kernel.elf" "$KERNEL.tmp.$$" && mv "$KERNEL.tmp.$$" "$KERNEL" ||
 		die "cannot store $KERNEL"
 	rm -f "$CACHE"/selftest/kernel-*.elf.tmp.*
@@ -54,9 +56,9 @@ mkdir -p "$W" || die "cannot create $W"
 
 QEMU_BASE=(
 	-L /usr/share/seabios -L /usr/share/qemu
-	-machine pc,vmport=on -cpu qemu64,-hypervisor -m 32
+	-machine "pc,vmport=on" -cpu "qemu64,-hypervisor" -m 32
 	-nodefaults -display none -no-reboot -nic none
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+	-device "isa-debug-exit,iobase=0xf4,iosize=0x04"
 )
 EXIT_OK=65	# the kernel writes 0x20 to isa-debug-exit: (0x20 << 1) | 1
 NS=1000000000
@@ -80,7 +82,7 @@ qemu_cmd() {
 	STATS=$W/$name.stats
 	CMD=(timeout 30 "$QEMU" "${QEMU_BASE[@]}"
 		-chardev "file,id=con,path=${CON//,/,,}"
-		-device isa-debugcon,iobase=0xe9,chardev=con
+		-device "isa-debugcon,iobase=0xe9,chardev=con"
 		-global "vmport.pclk-stats=${STATS//,/,,}"
 		-kernel "$KERNEL" -append "$append" "$@")
 	printf '%q ' "${CMD[@]}" >"$W/$name.cmd"
@@ -95,6 +97,7 @@ parse() {
 	N=0
 	IN_EBX=() IN_ECX=() EAX=() EBX=() ECX=() T=()
 	while read -r tag call in_ebx in_ecx eax ebx ecx; do
+		# shellcheck disable=SC2015 # both must hold, or skip the line
 		[ "$tag" = PCLKTEST ] && [ "${call%%=*}" = call ] || continue
 		N=$((N + 1))
 		IN_EBX[N]=${in_ebx#in_ebx=}
