@@ -140,6 +140,14 @@ host_minus_sys_ns() {
 	echo $(($(kv host_ns "$r") - $(kv sys_ns "$r")))
 }
 
+# clock_behind_host NS: step the system clock to NS ns behind the host's
+# (whatever the boot left it at: the RTC it started from has whole seconds).
+clock_behind_host() {
+	local off
+	off=$(host_minus_sys_ns) || return 1
+	guestctl shift $((off - $1))
+}
+
 # load_module_deps: what our module needs loaded first, loaded the way
 # modprobe would on an installed system. Only kernels that build the PTP core
 # as a module (Debian's 5.10: ptp.ko, pps_core.ko) have anything here; there

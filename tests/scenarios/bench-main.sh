@@ -93,11 +93,10 @@ uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # behind the host, no drift file, kernel frequency reset) until lock, then a
 # fixed window; chrony's logs of the window go to the host.
 bench_chrony() {
-	local p="driver=$1 round=$2" off t0 now out sys locked='' nt nr
+	local p="driver=$1 round=$2" t0 now out sys locked='' nt nr
 	rm -f /var/lib/chrony/chrony.drift /var/log/chrony/*.log
 	ptpbench resetfreq >/dev/null || fail "$p: kernel frequency reset" "adjtimex failed"
-	off=$(host_minus_sys_ns)
-	guestctl shift $((off - 300000000))
+	clock_behind_host 300000000
 	t0=$(uptime_ms)
 	start_chronyd || { fail "$p: chronyd starts" "chronyd exited $?"; return 1; }
 	while :; do

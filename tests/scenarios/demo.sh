@@ -27,7 +27,7 @@ guest() {
 	# shellcheck disable=SC2011 # ACPI device names (VMW0005:NN) are plain
 	show "ACPI device: $(ls -d /sys/bus/acpi/devices/VMW0005:* 2>/dev/null | xargs -n1 basename) (the VMware precision clock)"
 	install_dist
-	guestctl shift -250000000
+	clock_behind_host 250000000
 	show "Set the guest's system clock 250 ms wrong, then start udev (autoloads ptp_vmw) ..."
 	start_udev
 	show "$(dmesg | grep 'ptp_vmw.*registered as' | sed 's/^\[[^]]*\] //')"

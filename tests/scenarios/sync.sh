@@ -9,7 +9,7 @@ TAGS="quick"
 guest() {
 	local off out sys i locked=
 	install_dist
-	guestctl shift -300000000
+	clock_behind_host 300000000
 	start_udev
 	check_ok "udev autoloaded ptp_vmw for VMW0005 (modalias acpi:VMW0005:)" \
 		test -d /sys/module/ptp_vmw
