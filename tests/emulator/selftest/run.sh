@@ -12,6 +12,9 @@
 # "N passed, N failed"; exits 1 if any check failed. Each boot takes about
 # 0.1 s; files of every boot stay in $OUT/emulator-selftest/.
 
+# QEMU's option values contain commas:
+# shellcheck disable=SC2054
+# shellcheck source-path=SCRIPTDIR source=../../lib/common.sh disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,8 +46,10 @@ if [ ! -s "$KERNEL" ]; then
 	}
 	step "building the self-test kernel" "$OUT/emulator-selftest-kernel.log" \
 		build_kernel
-	mv "$KTMP/kernel.elf" "$KERNEL.tmp.$$" && mv "$KERNEL.tmp.$$" "$KERNEL" ||
+	if ! mv "$KTMP/kernel.elf" "$KERNEL.tmp.$$" ||
+		! mv "$KERNEL.tmp.$$" "$KERNEL"; then
 		die "cannot store $KERNEL"
+	fi
 	rm -f "$CACHE"/selftest/kernel-*.elf.tmp.*
 fi
 
@@ -89,13 +94,15 @@ qemu_cmd() {
 # parse: reads the kernel's lines from $CON into N (number of calls) and the
 # arrays IN_EBX IN_ECX EAX EBX ECX (hex strings 0x%08x, index 1..N) and T
 # (EBX:ECX as a number); DONE is the kernel's own count, empty if it never
-# finished.
+# finished (it counts the call lines it printed).
 parse() {
 	local tag call in_ebx in_ecx eax ebx ecx
 	N=0
 	IN_EBX=() IN_ECX=() EAX=() EBX=() ECX=() T=()
 	while read -r tag call in_ebx in_ecx eax ebx ecx; do
-		[ "$tag" = PCLKTEST ] && [ "${call%%=*}" = call ] || continue
+		if [ "$tag" != PCLKTEST ] || [ "${call%%=*}" != call ]; then
+			continue
+		fi
 		N=$((N + 1))
 		IN_EBX[N]=${in_ebx#in_ebx=}
 		IN_ECX[N]=${in_ecx#in_ecx=}
