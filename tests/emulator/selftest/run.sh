@@ -366,11 +366,16 @@ check bad_burst_refused "exit 1 and a message" \
 	"exit $RC and $(grep -q 'pclk-fail-from and pclk-fail-to' "$LOG" && echo a message || echo no message)"
 
 # ====================================================================
-# Time base, start instant, time events
+# Time base, start instant, time events, writes
 # ====================================================================
 
 # ns_of INSTANT: an ISO 8601 UTC instant in ns since the epoch.
 ns_of() { echo $(($(date -u -d "$1" +%s) * NS)); }
+
+# args64 V: the kernel tokens that put the 64-bit V into ESI:EDI.
+args64() {
+	printf 'esi=0x%08x edi=0x%08x' $((($1 >> 32) & 0xffffffff)) $(($1 & 0xffffffff))
+}
 
 # check_from NAME START FIRST LAST: answers FIRST..LAST were answered and
 # lie between START and START + the boot's wall time (host clock started
@@ -670,6 +675,59 @@ if boot leap_icount "tsc=1 watchms=600" "${ICOUNT[@]}" "${VARGS[@]}" \
 		[ -n "$got" ] || got="one step, answers = start + TSC - 1 s after it"
 	fi
 	check leap_virtual_icount_exact "one step, answers = start + TSC - 1 s after it" "$got"
+fi
+
+# --- Writes ---
+has_props vmport_has_write_property pclk-writable
+if boot write_defaults "gettime=1"; then
+	check write_defaults_stats "writes_settime=0 writes_adjtime=0 writes_adjfreq=0 writes_refused=0 failed_bad_argument=0 offset_ns=0" \
+		"$(stats_keys writes_settime writes_adjtime writes_adjfreq writes_refused failed_bad_argument offset_ns)"
+fi
+# Refused while pclk-writable is off: like an unknown subcommand.
+if boot writes_off "ebx=0x5a5a5a5a $(args64 $HOUR) ecx=0x10061 ecx=0x20061 ecx=0x30061 gettime=2"; then
+	check_unchanged writes_refused_when_off 1 3
+	check_times writes_refused_clock_unchanged 0 4 5
+	check writes_refused_stats "failed_bad_subcommand=3 writes_refused=3 writes_settime=0 writes_adjtime=0 writes_adjfreq=0 offset_ns=0 rate_scaled_ppm=0" \
+		"$(stats_keys failed_bad_subcommand writes_refused writes_settime writes_adjtime writes_adjfreq offset_ns rate_scaled_ppm)"
+fi
+W_ON=(-global vmport.pclk-writable=on)
+X=$(ns_of 2030-01-01T00:00:00Z)
+if boot settime "gettime=1 $(args64 "$X") ecx=0x10061 gettime=2" "${W_ON[@]}"; then
+	check settime_answered "EAX=0x00000000" "EAX=${EAX[2]}"
+	check_times settime_before 0 1 1
+	check_from settime_new_time "$X" 3 4
+	off=$(stats offset_ns)
+	check settime_stats "writes_settime=1 offset_ns=X-host" \
+		"writes_settime=$(stats writes_settime) offset_ns=$([ "$off" -le $((X - T0)) ] && [ "$off" -ge $((X - T1)) ] && echo X-host || echo "$off")"
+fi
+if boot adjtime "gettime=1 $(args64 $HOUR) ecx=0x20061 gettime=1 $(args64 $((-1500 * MS))) ecx=0x20061 gettime=1" "${W_ON[@]}"; then
+	check adjtime_answered "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[2]} EAX=${EAX[4]}"
+	check_times adjtime_before 0 1 1
+	check_times adjtime_plus_1h "$HOUR" 3 3
+	check_times adjtime_minus_1_5s $((HOUR - 1500 * MS)) 5 5
+	check adjtime_stats "writes_adjtime=2 offset_ns=$((HOUR - 1500 * MS))" \
+		"$(stats_keys writes_adjtime offset_ns)"
+fi
+# ADJFREQ under icount: the rate changes from that instant on, no jump.
+SP1000=$((1000 * 65536)) SM50=$((-50 * 65536))
+if boot adjfreq "tsc=1 gettime=1 spin=1000000 gettime=1 $(args64 $SP1000) ecx=0x30061 gettime=1 spin=10000000 gettime=1 $(args64 $SM50) ecx=0x30061 gettime=1 spin=10000000 gettime=1" \
+	"${ICOUNT[@]}" "${VARGS[@]}" "${W_ON[@]}"; then
+	check adjfreq_answered "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[3]} EAX=${EAX[6]}"
+	got=
+	e=$(rate_err 1 2 0); [ "${e#-}" -le 2 ] || got+="before: $e ns; "
+	e=$(rate_err 2 4 0); [ "${e#-}" -le 2 ] || got+="across the change: $e ns; "
+	e=$(rate_err 4 5 1000); [ "${e#-}" -le 2 ] || got+="+1000 ppm: $e ns; "
+	e=$(rate_err 5 7 0); [ "${e#-}" -le 2 ] || got+="across the second change: $e ns; "
+	e=$(rate_err 7 8 -50); [ "${e#-}" -le 2 ] || got+="-50 ppm: $e ns; "
+	check adjfreq_rate_from_then_on "rates 0, +1000, -50 ppm, no jumps (+-2 ns)" \
+		"${got:-rates 0, +1000, -50 ppm, no jumps (+-2 ns)}"
+	check adjfreq_stats "writes_adjfreq=2 rate_scaled_ppm=$SM50 rate_ppm=-50.000000" \
+		"$(stats_keys writes_adjfreq rate_scaled_ppm rate_ppm)"
+fi
+if boot adjfreq_range "ebx=0x5a5a5a5a $(args64 $((600000 * 65536))) ecx=0x30061 gettime=1" "${W_ON[@]}"; then
+	check_unchanged adjfreq_out_of_range_refused 1 1
+	check adjfreq_out_of_range_stats "failed_bad_argument=1 writes_adjfreq=0 rate_scaled_ppm=0" \
+		"$(stats_keys failed_bad_argument writes_adjfreq rate_scaled_ppm)"
 fi
 
 # --- Bad input refused at start ---
