@@ -645,6 +645,12 @@ if boot smear "pm=1 watchms=3500,100" -global vmport.pclk-start-utc=2016-12-31T2
 	check smear_no_step "0 steps" "${#STEPS[@]} steps${STEPS[*]:+: ${STEPS[*]}}"
 	check_samples smear_linear_over_window expect_smear
 fi
+# Without pclk-smear-window the smear takes 24 h: 1 s before its centre
+# the clock is 0.5 s - 1/86400 s behind.
+if boot smear_default "gettime=1" -global vmport.pclk-start-utc=2016-12-31T23:59:59Z \
+	-global vmport.pclk-smear-at=$LEAP; then
+	check_from smear_default_window_24h $((LEAP_NS - NS - (43199 * NS) / 86400)) 1 1
+fi
 EV_NS=$((-5 * NS))
 if boot timestep_back "pm=1 watchms=2500,100" -global vmport.pclk-start-utc=2016-12-31T23:59:58.5Z \
 	-global vmport.pclk-timestep-at=$LEAP -global vmport.pclk-timestep-ns=$EV_NS; then
