@@ -17,6 +17,7 @@
 # (seabios, qemu-system-data) with apt. Debian's source package comes through
 # a private apt configuration under $CACHE/apt-src; /etc/apt is left alone.
 
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 # Only the path of the binary goes to stdout.
@@ -68,9 +69,11 @@ tree_ok() {
 
 # find_built: print the newest valid cache dir for this hash, if any.
 find_built() {
-	local dir
+	local dir dirs
 
-	for dir in $(ls -d "$CACHE"/qemu-*-"$HASH" 2>/dev/null | sort -rV); do
+	mapfile -t dirs < <(printf '%s\n' "$CACHE"/qemu-*-"$HASH" | sort -rV)
+	for dir in "${dirs[@]}"; do
+		[ -d "$dir" ] || continue	# the bare pattern: nothing matched
 		if tree_ok "$dir"; then
 			touch "$dir/stamp"
 			echo "$dir"
@@ -219,13 +222,14 @@ cp "$DIR/src/build/$BIN_NAME" "$DIR/bin/$BIN_NAME" || die "cannot copy $BIN_NAME
 	die "the new $BIN_NAME does not run (see $LOGS/version.log)"
 
 # The stamp is written last: a tree without it is unfinished.
-{
+if ! {
 	echo "debian-version=$VERSION"
 	echo "hash=$HASH"
 	echo "binary-sha256=$(sha256sum <"$DIR/bin/$BIN_NAME" | cut -d' ' -f1)"
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - START)) s"
-} >"$DIR/stamp.tmp" && mv "$DIR/stamp.tmp" "$DIR/stamp" ||
+} >"$DIR/stamp.tmp" || ! mv "$DIR/stamp.tmp" "$DIR/stamp"; then
 	die "cannot write $DIR/stamp"
+fi
 tree_ok "$DIR" || die "$DIR failed its own check: $WHY"
 say "qemu built in $(($(date +%s) - START)) s: $DIR"
 
@@ -234,10 +238,14 @@ say "qemu built in $(($(date +%s) - START)) s: $DIR"
 # recently stay (find_built touches a tree's stamp at each use); older ones go.
 KEEP_BUILDS=${PTP_VMW_QEMU_KEEP:-3}
 n=0
-for old in $(ls -dt "$CACHE"/qemu-[0-9]*-*/stamp 2>/dev/null); do
+mapfile -t stamps < <(find "$CACHE" -mindepth 2 -maxdepth 2 -path "$CACHE/qemu-[0-9]*-*/stamp" \
+	-printf '%T@ %p\n' | sort -rn | cut -d' ' -f2-)
+for old in "${stamps[@]}"; do	# most recently used first
 	old=${old%/stamp}
 	n=$((n + 1))
-	[ "$n" -gt "$KEEP_BUILDS" ] && [ "$old" != "$DIR" ] || continue
+	if [ "$n" -le "$KEEP_BUILDS" ] || [ "$old" = "$DIR" ]; then
+		continue
+	fi
 	say "removing QEMU build $old (not among the $KEEP_BUILDS used last)"
 	rm -rf "$old"
 done
