@@ -46,6 +46,8 @@ BUILD_DEPS=(
 FIRMWARE=(seabios qemu-system-data)
 
 [ -f "$PATCH" ] || die "missing $PATCH"
+# The Debian version the patch was made against (its header says so).
+PATCH_BASE=$(sed -n 's/^Against Debian.s qemu \([^ ]*\).*/\1/p' "$PATCH" | head -n 1)
 HASH=$(sha_of "$PATCH" <(printf '%s\n' "${CONFIGURE_FLAGS[@]}"))
 
 # tree_ok DIR: DIR holds a finished build for this patch whose binary runs.
@@ -205,8 +207,13 @@ if ! (step "unpacking qemu $VERSION" "$LOGS/unpack.log" \
 	rm -f "$SRC_DIR"/qemu_"$UPVER"*	# corrupt download: fetch again next time
 	exit 1
 fi
-step "applying $(basename "$PATCH")" "$LOGS/patch.log" \
-	patch -d "$DIR/src" -p1 --forward --batch -i "$PATCH"
+# Debian's bookworm point releases move qemu 7.2 on (7.2+dfsg-7+deb12uN);
+# the patch touches vmport and the memory core's port dispatch, which no
+# Debian update has changed so far. If one does, say so plainly.
+if ! (step "applying $(basename "$PATCH") to qemu $VERSION" "$LOGS/patch.log" \
+	patch -d "$DIR/src" -p1 --forward --batch -i "$PATCH"); then
+	die "$(basename "$PATCH") does not apply to Debian's qemu $VERSION (it was made against ${PATCH_BASE:-the version its header names}); Debian changed the files it touches. Rebase the patch on $VERSION (log: $LOGS/patch.log)"
+fi
 
 # A pyenv shim as python3 breaks configure: the system one goes first.
 mkdir -p "$DIR/src/build"
