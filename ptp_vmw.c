@@ -99,7 +99,9 @@ static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
  * One reading, one hypercall. When the caller wants the system time around
  * it (PTP_SYS_OFFSET_EXTENDED), the timestamps sit immediately around the
  * hypercall with interrupts off, so that nothing but the VM exit widens the
- * bracket; a plain reading pays for neither.
+ * bracket; a plain reading pays for neither. The PTP core calls this for
+ * plain reads too (clock_gettime, PTP_SYS_OFFSET, virtual clocks), with
+ * @sts NULL, so there is no separate gettime64.
  */
 static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 			      struct timespec64 *ts,
@@ -125,11 +127,6 @@ static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 	ptp_vmw_count_success(vmw);
 	*ts = ns_to_timespec64(ns);
 	return 0;
-}
-
-static int ptp_vmw_gettime64(struct ptp_clock_info *info, struct timespec64 *ts)
-{
-	return ptp_vmw_gettimex64(info, ts, NULL);
 }
 
 /* The host owns the clock: the guest can read it, never steer it. */
@@ -163,7 +160,6 @@ static const struct ptp_clock_info ptp_vmw_clock_info = {
 	.owner		= THIS_MODULE,
 	.name		= PTP_VMW_NAME,
 	.max_adj	= 0,
-	.gettime64	= ptp_vmw_gettime64,
 	.gettimex64	= ptp_vmw_gettimex64,
 	.settime64	= ptp_vmw_settime64,
 	.adjtime	= ptp_vmw_adjtime,
