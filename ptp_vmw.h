@@ -14,9 +14,9 @@
  * The VMware backdoor: EAX = magic, ECX = command (bits 15:0) and
  * subcommand (bits 31:16), then `inl` from the backdoor port (or VMCALL /
  * VMMCALL on hosts that offer them). EAX = 0 on return means success.
+ * The kernel's VMWARE_HYPERCALL loads the port itself.
  */
 #define PTP_VMW_BACKDOOR_MAGIC	0x564d5868U
-#define PTP_VMW_BACKDOOR_PORT	0x5658
 
 /*
  * Precision clock command. GETTIME answers with the host's time in

@@ -15,12 +15,20 @@
 #include "../ptp_vmw.h"
 #include "probed.h"
 
-#if defined(HAVE_VMWARE_HYPERCALL3) || defined(HAVE_VMWARE_HYPERCALL_ASM)
+/*
+ * Every kernel the driver supports has one of the two hypercall primitives
+ * below (a missing <asm/vmware.h>, before Linux 5.4, fails both probes).
+ * There is no fallback of our own: it would be code no kernel in the test
+ * matrix compiles.
+ */
+#if !defined(HAVE_VMWARE_HYPERCALL3) && !defined(HAVE_VMWARE_HYPERCALL_ASM)
+#error "ptp_vmw: <asm/vmware.h> offers neither vmware_hypercall3() nor VMWARE_HYPERCALL"
+#endif
+
 /* <asm/vmware.h> is not self-contained in every version. */
 #include <linux/objtool.h>
 #include <asm/cpufeature.h>
 #include <asm/vmware.h>
-#endif
 
 /*
  * ptp_vmw_backdoor() - one low-bandwidth VMware backdoor call.
@@ -38,7 +46,7 @@ static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
 	return vmware_hypercall3(cmd, 0, out1, out2);
 }
 
-#elif defined(HAVE_VMWARE_HYPERCALL_ASM)
+#else /* HAVE_VMWARE_HYPERCALL_ASM */
 
 /* Port I/O, patched by alternatives to VMCALL or VMMCALL where supported. */
 static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
@@ -48,21 +56,6 @@ static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
 	asm volatile(VMWARE_HYPERCALL
 		     : "=a" (eax), "=b" (*out1), "=c" (*out2), "=d" (edx)
 		     : "a" (PTP_VMW_BACKDOOR_MAGIC), "b" (0), "c" (cmd), "d" (0)
-		     : "si", "di", "cc", "memory");
-	return eax;
-}
-
-#else
-
-/* Kernels without either helper: the classic port I/O backdoor. */
-static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
-{
-	u32 eax, edx;
-
-	asm volatile("inl (%%dx), %%eax"
-		     : "=a" (eax), "=b" (*out1), "=c" (*out2), "=d" (edx)
-		     : "a" (PTP_VMW_BACKDOOR_MAGIC), "b" (0), "c" (cmd),
-		       "d" (PTP_VMW_BACKDOOR_PORT)
 		     : "si", "di", "cc", "memory");
 	return eax;
 }
