@@ -287,8 +287,12 @@ static struct platform_driver ptp_vmw_driver = {
 /*
  * With ACPI disabled (acpi=off) there is no VMW0005 device to bind. Ask the
  * hypervisor directly; if the clock answers, create the device ourselves,
- * named like the driver so that the two match.
+ * named like the driver so that the two match. The module keeps the device
+ * it created, and removes exactly that one at exit: another platform device
+ * that happens to be called ptp_vmw is none of its business.
  */
+static struct platform_device *ptp_vmw_direct_pdev;
+
 static int ptp_vmw_add_direct_device(void)
 {
 	struct platform_device *pdev;
@@ -303,19 +307,10 @@ static int ptp_vmw_add_direct_device(void)
 	}
 	pdev = platform_device_register_simple(PTP_VMW_NAME, PLATFORM_DEVID_NONE,
 					       NULL, 0);
-	return PTR_ERR_OR_ZERO(pdev);
-}
-
-/* The device ptp_vmw_add_direct_device() created, if any, found by name. */
-static void ptp_vmw_remove_direct_device(void)
-{
-	struct device *dev;
-
-	dev = bus_find_device_by_name(&platform_bus_type, NULL, PTP_VMW_NAME);
-	if (!dev)
-		return;
-	platform_device_unregister(to_platform_device(dev));
-	put_device(dev);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+	ptp_vmw_direct_pdev = pdev;
+	return 0;
 }
 
 /* ---- Module ------------------------------------------------------------ */
@@ -342,8 +337,8 @@ module_init(ptp_vmw_init);
 
 static void __exit ptp_vmw_exit(void)
 {
-	if (acpi_disabled)
-		ptp_vmw_remove_direct_device();
+	if (ptp_vmw_direct_pdev)
+		platform_device_unregister(ptp_vmw_direct_pdev);
 	platform_driver_unregister(&ptp_vmw_driver);
 }
 module_exit(ptp_vmw_exit);
