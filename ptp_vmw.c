@@ -7,17 +7,22 @@
  * /dev/ptpN so that chrony (refclock PHC) or phc2sys can keep the guest's
  * system clock on the host's.
  *
- * The file reads top to bottom: the protocol (one hypercall), the clock
- * operations, the operator counters, the device glue, module init and exit.
+ * The file reads top to bottom: the per-device state, the protocol (one
+ * hypercall), the clock operations, the operator counters, the device glue,
+ * module init and exit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/acpi.h>
+#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/irqflags.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/platform_device.h>
+#include <linux/ptp_clock_kernel.h>
+#include <linux/ratelimit.h>
 #include <linux/sysfs.h>
 #include <linux/time64.h>
 #include <asm/hypervisor.h>
@@ -28,6 +33,51 @@
 #if !IS_REACHABLE(CONFIG_PTP_1588_CLOCK)
 #error "ptp_vmw needs a kernel with CONFIG_PTP_1588_CLOCK"
 #endif
+
+/* ---- Per-device state ------------------------------------------------ */
+
+/* The device the platform driver binds: ACPI _HID, or our own when ACPI is off. */
+#define PTP_VMW_ACPI_HID	"VMW0005"
+#define PTP_VMW_NAME		"ptp_vmw"
+
+/**
+ * struct ptp_vmw_counts - one CPU's share of a clock's read counters
+ * @successful_reads: GETTIME calls the host answered
+ * @failed_reads:     GETTIME calls the host refused (reported as -EIO)
+ */
+struct ptp_vmw_counts {
+	u64 successful_reads;
+	u64 failed_reads;
+};
+
+/**
+ * struct ptp_vmw - one precision clock
+ * @info:             clock operations; the PTP core hands it back to every op
+ * @clock:            the registered PTP clock
+ * @dev:              the device the clock hangs off (VMW0005:00 or ptp_vmw)
+ * @counts:           read counters, per CPU so that readers on different CPUs
+ *                    never write the same cache line; the probe's self-test
+ *                    counts as a successful read
+ * @last_error:       the host's status word of the latest refused call,
+ *                    0 if none
+ * @failing:          1 while the latest call failed; drives the log lines
+ *                    at the start and the end of an outage
+ * @reported:         1 if the start of the current outage was logged
+ * @log_limit:        bounds outage log lines however often the clock is read
+ *
+ * No lock is taken on the read path; readers share only @failing, which they
+ * read, and write only while the clock fails.
+ */
+struct ptp_vmw {
+	struct ptp_clock_info info;
+	struct ptp_clock *clock;
+	struct device *dev;
+	struct ptp_vmw_counts __percpu *counts;
+	atomic_t last_error;
+	atomic_t failing;
+	atomic_t reported;
+	struct ratelimit_state log_limit;
+};
 
 /* ---- Protocol ---------------------------------------------------------- */
 

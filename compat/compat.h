@@ -12,7 +12,6 @@
 
 #include <linux/types.h>
 
-#include "../ptp_vmw.h"
 #include "probed.h"
 
 /*
@@ -47,6 +46,12 @@ static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
 }
 
 #else /* HAVE_VMWARE_HYPERCALL_ASM */
+
+/*
+ * The backdoor's magic in EAX, which vmware_hypercall*() load themselves;
+ * before them the kernel kept it private to arch/x86/kernel/cpu/vmware.c.
+ */
+#define PTP_VMW_BACKDOOR_MAGIC	0x564d5868U
 
 /* Port I/O, patched by alternatives to VMCALL or VMMCALL where supported. */
 static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
