@@ -52,7 +52,11 @@ _unpack_kernel() {
 	mkdir -p "$dir" "$root/var/tmp"
 	dl=$(mktemp -d "$root/var/tmp/ptp_vmw-dl.XXXXXX") || return 1
 	pkg=linux-image-$kver
-	chroot_run "$suite" apt-cache show "$pkg" >/dev/null 2>&1 || pkg=$pkg-unsigned
+	# A signed image that is only referenced (its -unsigned twin is
+	# published first, see emulated-vmware-guest.md) makes apt-cache show
+	# exit 0 with no record: ask for a real Package: stanza.
+	chroot_run "$suite" apt-cache show --no-all-versions "$pkg" 2>/dev/null |
+		grep '^Package:' >/dev/null || pkg=$pkg-unsigned
 	# Since 7.x linux-image-* is an empty package: the kernel is in
 	# linux-binary-*, the modules in linux-modules-*, the config in
 	# linux-base-*, all named with the release. Take whatever of those the
