@@ -1,0 +1,53 @@
+# Proves writes are opt-in: loaded without parameters, the driver is
+# read-only and never asks the host to change its clock. clock_settime,
+# clock_adjtime (step, frequency 0) and phc_ctl set/adj/freq are refused in
+# the driver with EOPNOTSUPP (a non-zero frequency by the PTP core, max_adj
+# 0), nothing is counted as a write, the parameter is fixed at N and
+# modinfo explains it; on the host side no write call ever reached the
+# device model.
+
+guest() {
+	local dev out param=/sys/module/ptp_vmw/parameters/writable
+	check_has "writable-default: modinfo describes the parameter 'writable'" \
+		"writable:Let root set, step and slew the clock" "$(modinfo -F parm "$MODULE")"
+	mark_dmesg wdefault
+	load_ours || { fail "writable-default: module loads" "insmod failed"; return; }
+	dev=$(ptp_vmw_dev)
+	check_eq "writable-default: the parameter reads N" N "$(cat "$param")"
+	check_eq "writable-default: the parameter is mode 444" 444 "$(stat -c %a "$param")"
+	check_fails_with "writable-default: root cannot turn writes on after load" \
+		"Permission denied" sh -c "echo Y > $param"
+	check_eq "writable-default: max_adj is 0" 0 "$(kv max_adj "$(ptptest caps "$dev")")"
+	check_has "writable-default: the registration line says read-only" \
+		"registered as ${dev#/dev/} (read-only)" "$(driver_log_since wdefault)"
+	check_eq "writable-default: no other driver log line" 1 \
+		"$(driver_log_since wdefault | grep -c .)"
+
+	check_eq "writable-default: clock_settime fails with EOPNOTSUPP" EOPNOTSUPP \
+		"$(kv err "$(ptptest settime "$dev")")"
+	check_eq "writable-default: clock_adjtime(ADJ_SETOFFSET +1 s) fails with EOPNOTSUPP" \
+		EOPNOTSUPP "$(kv err "$(ptptest adjtime "$dev")")"
+	check_eq "writable-default: clock_adjtime(ADJ_FREQUENCY 0) fails with EOPNOTSUPP" \
+		EOPNOTSUPP "$(kv err "$(ptptest adjfreq "$dev" 0)")"
+	check_eq "writable-default: clock_adjtime(ADJ_FREQUENCY 1000 ppb) fails with ERANGE" \
+		ERANGE "$(kv err "$(ptptest adjfreq "$dev" 1000)")"
+	check_has "writable-default: phc_ctl set is refused" \
+		"failed to set clock time: Operation not supported" "$(phc_ctl "$dev" set 2>&1)"
+	check_has "writable-default: phc_ctl adj 10 is refused" \
+		"failed to step clock: Operation not supported" "$(phc_ctl "$dev" adj 10 2>&1)"
+	check_has "writable-default: phc_ctl freq 0 is refused" \
+		"failed to adjust the clock: Operation not supported" "$(phc_ctl "$dev" freq 0 2>&1)"
+
+	check_eq "writable-default: successful_writes is 0" 0 "$(vmw_stat successful_writes)"
+	check_eq "writable-default: failed_writes is 0" 0 "$(vmw_stat failed_writes)"
+	check_eq "writable-default: last_error is 0x00000000" 0x00000000 "$(vmw_stat last_error)"
+	out=$(ptptest get "$dev")
+	check_cmp "writable-default: afterwards the PHC reads the host's time (within 1 s)" \
+		"$(abs $(($(kv host_ns "$(guestctl backdoor 1)") - $(kv ns "$out"))))" -lt 1000000000
+}
+
+host() {
+	check_eq "writable-default: no write call reached the device model (no refused subcommand)" \
+		0 "$(model_stat failed_bad_subcommand)"
+	check_eq "writable-default: the device model refused nothing" 0 "$(model_stat failed)"
+}
