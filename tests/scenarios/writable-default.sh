@@ -3,8 +3,10 @@
 # clock_adjtime (step, frequency 0) and phc_ctl set/adj/freq are refused in
 # the driver with EOPNOTSUPP (a non-zero frequency by the PTP core, max_adj
 # 0), nothing is counted as a write, the parameter is fixed at N and
-# modinfo explains it; on the host side no write call ever reached the
-# device model.
+# modinfo explains it. The device model would take writes
+# (pclk-writable=on), yet no write call ever reached it and its clock is
+# exactly the host's.
+BOOT_QEMU="-global vmport.pclk-writable=on"
 
 guest() {
 	local dev out param=/sys/module/ptp_vmw/parameters/writable
@@ -47,7 +49,10 @@ guest() {
 }
 
 host() {
-	check_eq "writable-default: no write call reached the device model (no refused subcommand)" \
-		0 "$(model_stat failed_bad_subcommand)"
-	check_eq "writable-default: the device model refused nothing" 0 "$(model_stat failed)"
+	check_eq "writable-default: model: no write reached it (settime/adjtime/adjfreq/refused)" \
+		"0 0 0 0" "$(model_stat writes_settime) $(model_stat writes_adjtime) $(model_stat writes_adjfreq) $(model_stat writes_refused)"
+	check_eq "writable-default: model: its clock is unchanged (written offset 0, rate 0)" \
+		"0 0" "$(model_stat offset_ns) $(model_stat rate_scaled_ppm)"
+	check_eq "writable-default: model: it refused nothing" "0 0" \
+		"$(model_stat failed) $(model_stat failed_bad_subcommand)"
 }

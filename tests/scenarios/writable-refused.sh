@@ -57,4 +57,6 @@ host() {
 	check_eq "writable-refused: exactly one write call reached the device model (the probe's test)" \
 		1 "$(model_stat failed_bad_subcommand)"
 	check_eq "writable-refused: ... and it was the only call the model refused" 1 "$(model_stat failed)"
+	check_eq "writable-refused: model: refused as a write (pclk-writable off); its clock unchanged" \
+		"1 0 0" "$(model_stat writes_refused) $(model_stat offset_ns) $(model_stat rate_scaled_ppm)"
 }
