@@ -11,8 +11,9 @@
 # busybox sh in the guest, which runs its guest() function. Settings, with
 # their defaults:
 #   TAGS=              the sets it belongs to: quick, stress,
-#                      wrong-environment (make check runs these three;
-#                      make stress the last two), bench, demo
+#                      wrong-environment, time-policy (make check runs
+#                      these four; make stress stress and
+#                      wrong-environment), bench, demo
 #   BOOT_VMWARE=yes    look like VMware (vmport, DMI serial, no CPUID
 #                      hypervisor bit); "no" gives a plain QEMU guest
 #   BOOT_SSDT=yes      announce the VMW0005 device in ACPI
@@ -29,7 +30,7 @@
 
 # The sets make check and make stress run, by tag.
 # shellcheck disable=SC2034 # read by tests/host/check.sh
-CHECK_TAGS="quick stress wrong-environment"
+CHECK_TAGS="quick stress wrong-environment time-policy"
 # shellcheck disable=SC2034 # documents make stress's set; the Makefile spells it out
 STRESS_TAGS="stress wrong-environment"
 
@@ -183,6 +184,10 @@ boot_judge() {
 	record_lines <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$dir/results.txt") "
           guest dmesg (tail; all in $dir):
 $dmesg_tail"
+	# A guest() that died before its first check (a shell error, say)
+	# proves nothing, however cleanly the boot ended.
+	check_cmp "the guest reported checks of its own" \
+		"$(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$dir/results.txt" | grep -cE '^(PASS|FAIL|SKIP) ')" -gt 0
 	if grep -qx "DONE $name" "$dir/results.txt"; then
 		pass "guest ran the scenario to the end"
 	else
