@@ -13,6 +13,9 @@
 #   make bench                ours against the in-tree driver, side by side (bench/results/)
 #   make shell                an interactive shell in that guest
 #   make lint                 checkpatch --strict, W=1 and sparse builds (both series)
+#   make -s print-version     the version (dkms.conf's PACKAGE_VERSION)
+#   make -s print-sources     the driver's source files: what DKMS builds from and
+#                             what the packages put in /usr/src/ptp_vmw-<version>
 #
 # Test targets are one line each into a script under tests/.
 
@@ -20,10 +23,16 @@ KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
 VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' dkms.conf)
 
+# The driver's sources, one list for every consumer: debian/rules,
+# packaging/dkms-install.sh, the RPM spec and the tests read it with
+# "make -s print-sources". Generated files (compat/probed.h) are not sources.
+SOURCES	:= Makefile Kbuild dkms.conf LICENSE ptp_vmw.c ptp_vmw.h \
+	compat/compat.h compat/probe.sh $(sort $(wildcard compat/probes/*.c))
+
 # Options passed through to the test scripts.
 export KSERIES TESTS
 
-.PHONY: all modules install clean headers-present \
+.PHONY: all modules install clean headers-present print-version print-sources \
 	check demo shell bench stress check-matrix lint dkms-install dkms-remove
 
 all: modules
@@ -48,6 +57,12 @@ install: modules
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi
 	rm -f compat/probed.h compat/probed.h.log compat/probed.h.tmp
+
+print-version:
+	@echo $(VERSION)
+
+print-sources:
+	@echo $(SOURCES)
 
 dkms-install:
 	sh packaging/dkms-install.sh install "$(VERSION)"

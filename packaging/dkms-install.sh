@@ -17,8 +17,6 @@
 set -eu
 
 NAME=ptp_vmw
-# The files DKMS needs: the driver and its build glue, nothing generated.
-FILES="Makefile Kbuild ptp_vmw.c ptp_vmw.h dkms.conf LICENSE compat"
 
 usage() {
 	echo "usage: $0 install|remove VERSION" >&2
@@ -34,6 +32,12 @@ version=$2
 [ -n "$version" ] || usage
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=/usr/src/$NAME-$version
+# The files DKMS needs, as the Makefile lists them (make -s print-sources):
+# the driver and its build glue, nothing generated.
+FILES=$(make -s --no-print-directory -C "$top" print-sources) || {
+	err "cannot read the list of sources from $top/Makefile (make -s print-sources)"
+	exit 1
+}
 
 if [ "$(id -u)" -ne 0 ]; then
 	err "this changes /usr/src, /var/lib/dkms and /lib/modules: run it as root (sudo make dkms-$action)"
@@ -57,7 +61,7 @@ owned_by_package() {
 
 # registered: the versions of ptp_vmw DKMS knows about, one a line.
 registered() {
-	dkms status -m "$NAME" 2>/dev/null | sed -n "s|^$NAME[/,] *\([^,:]*\).*|\1|p" | sort -u
+	dkms status -m "$NAME" 2>/dev/null | sed -n "s|^${NAME}[/,] *\([^,:]*\).*|\1|p" | sort -u
 }
 
 # kernels_with_headers: the installed kernels DKMS can build for.
@@ -91,15 +95,14 @@ do_install() {
 
 	rm -rf "$src"
 	mkdir -p "$src"
-	(cd "$top" && cp -R $FILES "$src/")
-	# Products of a build in the checkout are not sources.
-	rm -f "$src"/compat/probed.h "$src"/compat/probed.h.log "$src"/compat/probed.h.tmp
+	# shellcheck disable=SC2086 # FILES is a list of paths without blanks
+	(cd "$top" && cp --parents $FILES "$src/")
 	msg "sources copied to $src"
 	dkms add "$NAME/$version"
 
 	kernels=$(kernels_with_headers)
 	running=$(uname -r)
-	case " $(echo $kernels) " in
+	case " $(echo "$kernels" | tr "\n" " ") " in
 	*" $running "*) ;;
 	*)
 		err "no headers for the running kernel $running: it gets no module now."

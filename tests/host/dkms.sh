@@ -219,8 +219,8 @@ host_test_dkms() {
 	ovl_new dkms
 	ovl_fast_dpkg dkms
 	mkdir -p "$(ovl_upper dkms)/build/src"
-	(cd "$TOP" && cp -r $DRIVER_FILES packaging "$(ovl_upper dkms)/build/src/")
-	rm -f "$(ovl_upper dkms)"/build/src/compat/probed.h*
+	(cd "$TOP" && cp --parents $DRIVER_FILES "$(ovl_upper dkms)/build/src/" &&
+		cp -r packaging "$(ovl_upper dkms)/build/src/")
 	stage_intree dkms "${kvers[@]}"
 
 	for kver in "${kvers[@]}"; do

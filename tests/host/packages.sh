@@ -63,8 +63,7 @@ host_test_packages() {
 	ovl_fast_dpkg pkg
 	src=$(ovl_upper pkg)/build/ptp-vmw
 	mkdir -p "$src"
-	(cd "$TOP" && cp -r $DRIVER_FILES debian dist packaging README.md "$src/")
-	rm -f "$src"/compat/probed.h*
+	(cd "$TOP" && cp --parents $DRIVER_FILES "$src/" && cp -r debian dist packaging README.md "$src/")
 
 	# ---- One version string, then building with the README's commands ---
 	t_eq "$S" "version: debian/changelog equals dkms.conf's PACKAGE_VERSION" "$version" \

@@ -6,8 +6,10 @@
 
 KERNELS=$CACHE/kernels
 
-# The files that make up the driver (what DKMS and the packages ship too).
-DRIVER_FILES="Makefile Kbuild ptp_vmw.c ptp_vmw.h dkms.conf LICENSE compat"
+# The files that make up the driver (what DKMS and the packages ship too),
+# as the Makefile lists them: paths relative to the top, compat/... included.
+DRIVER_FILES=$(make -s --no-print-directory -C "$TOP" print-sources) ||
+	die "cannot read the driver's source list (make -s print-sources)"
 
 # Packages every chroot needs to build the module and the guest's tools.
 CHROOT_BUILD_PKGS="make gcc libc6-dev kmod sparse"
@@ -18,8 +20,8 @@ copy_driver_sources() {
 	local dest=$1
 	rm -rf "$dest"
 	mkdir -p "$dest"
-	(cd "$TOP" && cp -r $DRIVER_FILES "$dest/")
-	rm -f "$dest"/compat/probed.h*
+	# shellcheck disable=SC2086 # a list of paths without blanks
+	(cd "$TOP" && cp --parents $DRIVER_FILES "$dest/")
 }
 
 # _extract_vmlinux BZIMAGE OUT: the uncompressed kernel, which QEMU boots
