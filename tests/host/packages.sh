@@ -72,7 +72,7 @@ host_test_packages() {
 		"$(ovl_run pkg rpmspec -q --srpm --qf '%{VERSION}' /build/ptp-vmw/packaging/rpm/ptp-vmw-dkms.spec 2>&1)"
 	deb=ptp-vmw-dkms_${version}_all.deb
 	rpmf=ptp-vmw-dkms-$version-1.noarch.rpm
-	readme_has_cmds "$S" "$DEB_BUILD_CMD" "sudo dpkg -i ../$deb" "sudo dpkg --purge ptp-vmw-dkms" \
+	readme_has_cmds "$S" "$DEB_BUILD_CMD" "sudo apt-get install ../$deb" "sudo apt-get purge ptp-vmw-dkms" \
 		"$RPM_BUILD_CMD" "ptp-vmw-dkms-$version-1*.noarch.rpm"
 	t_step "$S" "$DEB_BUILD_CMD builds the .deb" "$logs/deb-build.log" \
 		ovl_run pkg sh -c "cd /build/ptp-vmw && $DEB_BUILD_CMD"
