@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The package on every kind of machine, without booting anything:
+#   host_test_generator    ptp-vmware-chrony (generator and ExecStartPre) on
+#                          made-up /sys, /dev and /lib/modules trees
+#   host_test_deb_suites   the one .deb installed with apt on Debian 11, 12
+#                          and 13, DKMS building for each one's kernel, in a
+#                          throwaway layer over each suite's cached chroot
+# Sourced by tests/check.sh after dkms.sh (ovl_*, t_*) and image.sh
+# (image_packages).
+
+FLEET_HELPER=$TOP/dist/systemd/ptp-vmware-chrony
+
+# _fleet_tree DIR KIND...: a made-up root for the helper: KIND is vmware
+# (DMI says VMware), acpi (ACPI is on), device (VMW0005:00), alias (a module
+# for it in modules.alias), builtin (built into the kernel), link
+# (/dev/ptp0 and the /dev/ptp_vmware link), tz (right/UTC installed).
+_fleet_tree() {
+	local r=$1 k
+	shift
+	rm -rf "$r"
+	mkdir -p "$r/sys/class/dmi/id" "$r/dev" "$r/lib/modules/6.1.0-99-amd64" "$r/run" "$r/gen"
+	echo "QEMU" >"$r/sys/class/dmi/id/sys_vendor"
+	for k in "$@"; do
+		case $k in
+		vmware) echo "VMware, Inc." >"$r/sys/class/dmi/id/sys_vendor" ;;
+		acpi) mkdir -p "$r/sys/bus/acpi/devices" ;;
+		device) mkdir -p "$r/sys/bus/acpi/devices/VMW0005:00" ;;
+		alias) echo 'alias acpi*:VMW0005:* ptp_vmw' >"$r/lib/modules/6.1.0-99-amd64/modules.alias" ;;
+		builtin) echo 'kernel/drivers/ptp/ptp_vmw.ko' >"$r/lib/modules/6.1.0-99-amd64/modules.builtin" ;;
+		link) mknod "$r/dev/ptp0" c 248 0 && ln -s ptp0 "$r/dev/ptp_vmware" ;;
+		tz) mkdir -p "$r/usr/share/zoneinfo/right" && : >"$r/usr/share/zoneinfo/right/UTC" ;;
+		esac
+	done
+}
+
+# _fleet_gen ROOT: run the helper as systemd runs the generator (through a
+# link named ptp-vmware-generator, three output directories); prints the
+# files it wrote, relative to the first directory.
+_fleet_gen() {
+	local r=$1
+	ln -sf "$FLEET_HELPER" "$r/ptp-vmware-generator"
+	PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 "$r/ptp-vmware-generator" "$r/gen" "$r/gen-early" "$r/gen-late" ||
+		echo "exit status $?"
+	(cd "$r/gen" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')
+}
+
+# _fleet_prepare ROOT: run the helper as chronyd's ExecStartPre; prints its
+# output and exit status.
+_fleet_prepare() {
+	PTP_VMW_ROOT=$1 PTP_VMW_KREL=6.1.0-99-amd64 sh "$FLEET_HELPER" prepare
+	echo "exit=$?"
+}
+
+host_test_generator() {
+	local S=generator r=$OUT/generator-tree out want start ms
+	say "ptp-vmware-chrony on made-up machines (generator and chronyd's ExecStartPre)"
+	t_none "$S" "shellcheck: dist/systemd/ptp-vmware-chrony is clean (POSIX sh)" "findings" \
+		"$(shellcheck -s sh "$FLEET_HELPER" 2>&1)"
+
+	_fleet_tree "$r" acpi
+	t_eq "$S" "not a VMware guest: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	t_eq "$S" "not a VMware guest: ExecStartPre says why, once, and succeeds" \
+		"ptp_vmw: chrony does not use the VMware host clock: not a VMware guest (no precision clock device, ACPI VMW0005) exit=0" \
+		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
+	t_eq "$S" "not a VMware guest: no refclock for chronyd" "" "$(ls "$r/run/ptp_vmw/chrony" 2>/dev/null)"
+
+	_fleet_tree "$r" vmware acpi
+	t_eq "$S" "VMware VM without the device: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	t_match "$S" "VMware VM without the device: ExecStartPre says so" \
+		"^ptp_vmw: chrony does not use the VMware host clock: this VMware VM has no precision clock device" "$(_fleet_prepare "$r")"
+
+	_fleet_tree "$r" vmware
+	t_match "$S" "acpi=off: ExecStartPre says the module must be loaded by hand" \
+		"ACPI is off \(acpi=off\).*modprobe ptp_vmw" "$(_fleet_prepare "$r")"
+
+	_fleet_tree "$r" vmware acpi device
+	t_eq "$S" "device but no driver for the running kernel: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	t_match "$S" "device but no driver for the running kernel: ExecStartPre names the kernel and dkms status" \
+		"no ptp_vmw driver for kernel 6\.1\.0-99-amd64; see: dkms status ptp_vmw" "$(_fleet_prepare "$r")"
+
+	want="chrony.service.d/ptp-vmware.conf chronyd.service.d/ptp-vmware.conf dev-ptp_vmware.device.d/ptp-vmware.conf"
+	_fleet_tree "$r" vmware acpi device alias
+	ln -sf "$FLEET_HELPER" "$r/ptp-vmware-generator"
+	start=$(date +%s%N)
+	PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 "$r/ptp-vmware-generator" "$r/gen-timed" "$r/gen-early" "$r/gen-late"
+	ms=$((($(date +%s%N) - start) / 1000000))
+	out=$(_fleet_gen "$r")
+	t_eq "$S" "device and a module for it (modules.alias): drop-ins for chrony.service, chronyd.service and the device" "$want" "$out"
+	t_eq "$S" "device and a module: chronyd wants and is ordered after dev-ptp_vmware.device" \
+		"Wants=dev-ptp_vmware.device After=dev-ptp_vmware.device" \
+		"$(grep -hE '^(Wants|After)=' "$r/gen/chrony.service.d/ptp-vmware.conf" | tr '\n' ' ' | sed 's/ $//')"
+	t_eq "$S" "device and a module: the wait for the device is bounded (JobRunningTimeoutSec=30s)" \
+		"JobRunningTimeoutSec=30s" "$(grep -h '^JobRunningTimeoutSec=' "$r/gen/dev-ptp_vmware.device.d/ptp-vmware.conf")"
+	# A few file tests and two greps; the bound leaves room for a busy host.
+	t_match "$S" "the generator is fast (ran in $ms ms, under 1000, on this shared host)" "^[0-9]{1,3}$" "$ms"
+	t_match "$S" "device and a module, clock not there (yet, or refused): ExecStartPre points at dmesg" \
+		"did not appear as /dev/ptp_vmware; see: dmesg \| grep ptp_vmw" "$(_fleet_prepare "$r")"
+
+	_fleet_tree "$r" vmware acpi device builtin
+	t_eq "$S" "device and a built-in driver (modules.builtin): the same drop-ins" "$want" "$(_fleet_gen "$r")"
+
+	_fleet_tree "$r" vmware acpi device alias link tz
+	t_eq "$S" "clock there: ExecStartPre says it is used, and succeeds" \
+		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware (/dev/ptp0, refid VMW) exit=0" \
+		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
+	t_eq "$S" "clock there: chronyd gets the refclock and leapsectz right/UTC" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;leapsectz right/UTC;" \
+		"$(grep -v '^#' "$r/run/ptp_vmw/chrony/refclock.conf" 2>&1 | tr '\n' ';')"
+	rm -f "$r/dev/ptp_vmware"
+	_fleet_prepare "$r" >/dev/null
+	t_eq "$S" "clock gone at chronyd's next start: the refclock file goes too" "" "$(ls "$r/run/ptp_vmw/chrony" 2>&1)"
+	_fleet_tree "$r" vmware acpi device alias link
+	_fleet_prepare "$r" >/dev/null
+	t_eq "$S" "clock there but no right/UTC (tzdata-legacy missing): the refclock without leapsectz" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;" \
+		"$(grep -v '^#' "$r/run/ptp_vmw/chrony/refclock.conf" 2>&1 | tr '\n' ';')"
+	# (root writes through any mode bits: a file where the directory goes.)
+	rm -rf "$r/run/ptp_vmw" && : >"$r/run/ptp_vmw"
+	t_match "$S" "a /run it cannot write: ExecStartPre says so and still exits 0" \
+		"cannot write /run/ptp_vmw/chrony/refclock.conf exit=0" "$(_fleet_prepare "$r" 2>&1 | tr '\n' ' ')"
+	rm -rf "$r"
+}
+
+# host_test_deb_suites: apt-get install ./ptp-vmw-dkms_*.deb on each Debian
+# suite, as an administrator runs it, with that suite's kernel headers.
+# "SUITE:SERIES" (kseries.sh names the series).
+FLEET_SUITES="bullseye:5.10 bookworm:6.1 trixie:trixie"
+host_test_deb_suites() {
+	local pair suite series line kver deb S log fails0 version
+	image_packages
+	deb=${IMAGE_DEB##*/}
+	version=$(make -s --no-print-directory -C "$TOP" print-version)
+	readme_has_cmds deb-suites "sudo apt-get install ../$deb"
+	for pair in $FLEET_SUITES; do
+		suite=${pair%%:*} series=${pair#*:} S=deb-$suite
+		say "the .deb on $suite: apt-get install ./$deb, DKMS builds for its kernel (throwaway layer over the $suite chroot)"
+		fails0=$(grep -c '^FAIL' "$RESULTS")
+		# shellcheck disable=SC2153 # KVER: kernel_prepare's, in the subshell
+		line=$(kernel_prepare "$series" >&2 && echo "$KVER")
+		if [ -z "$line" ]; then
+			record NOTRUN "$S" "not run: no kernel of series $series to build for (see above)"
+			continue
+		fi
+		kver=$line
+		(
+			# ovl_run's lower layer is $DKMS_SUITE's chroot.
+			# shellcheck disable=SC2034 # read by ovl_run (dkms.sh)
+			DKMS_SUITE=$suite
+			ovl_new "suite-$suite"
+			ovl_fast_dpkg "suite-$suite"
+			mkdir -p "$(ovl_upper "suite-$suite")/build/checkout"
+			cp "$IMAGE_DEB" "$(ovl_upper "suite-$suite")/build/"
+			log=$OUT/deb-$suite-install.log
+			# The README's command, from where dpkg-buildpackage leaves the .deb.
+			t_step "$S" "$suite: apt-get install ../$deb succeeds (its Depends resolved from $suite's archive)" "$log" \
+				ovl_run "suite-$suite" sh -c "cd /build/checkout && apt-get install -y -o DPkg::Lock::Timeout=60 ../$deb"
+			# shellcheck disable=SC2016 # dpkg-query's own ${...} fields
+			t_eq "$S" "$suite: dpkg has ptp-vmw-dkms $version installed" "install ok installed $version" \
+				"$(ovl_run "suite-$suite" dpkg-query -W -f='${Status} ${Version}' ptp-vmw-dkms 2>&1)"
+			# shellcheck disable=SC2016 # dpkg-query's own ${...} fields
+			record NOTE "$S" "$suite: dkms $(ovl_run "suite-$suite" dpkg-query -W -f='${Version}' dkms 2>&1), kernel headers $kver"
+			t_eq "$S" "$suite: DKMS built and installed $MODNAME for $kver" installed "$(dkms_state "suite-$suite" "$kver")"
+			t_match "$S" "$suite: modinfo -k $kver -n $MODNAME is the DKMS module (updates/dkms)" \
+				"^/lib/modules/$(ere_quote "$kver")/updates/dkms/$MODNAME\.ko" "$(modinfo_path "suite-$suite" "$kver")"
+			t_eq "$S" "$suite: the module's version is $version" "$version" \
+				"$(ovl_run "suite-$suite" modinfo -k "$kver" -F version "$MODNAME" 2>&1)"
+			t_eq "$S" "$suite: the generator is in systemd's generator directory" "/usr/libexec/ptp_vmw/ptp-vmware-chrony" \
+				"$(ovl_run "suite-$suite" readlink -f /lib/systemd/system-generators/ptp-vmware-generator 2>&1)"
+			log=$OUT/deb-$suite-purge.log
+			t_step "$S" "$suite: apt-get purge ptp-vmw-dkms succeeds" "$log" \
+				ovl_run "suite-$suite" apt-get purge -y -o DPkg::Lock::Timeout=60 ptp-vmw-dkms
+			t_none "$S" "$suite: after the purge neither DKMS nor /usr/src nor /lib/modules knows $MODNAME" "traces" \
+				"$(ovl_run "suite-$suite" sh -c "dkms status -m $MODNAME; ls -d /var/lib/dkms/$MODNAME /usr/src/$MODNAME-* /lib/modules/*/updates/dkms/$MODNAME.ko* 2>/dev/null")"
+			if [ "$(grep -c '^FAIL' "$RESULTS")" -eq "$fails0" ]; then
+				ovl_drop "suite-$suite"
+			else
+				say "the $suite layer is kept for a look: $OVL_BASE/suite-$suite"
+			fi
+		)
+	done
+}
