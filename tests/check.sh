@@ -4,7 +4,8 @@
 #
 #   KSERIES="6.1 6.12"   kernel series to prove (default: the two Debian 12
 #                        ships; "all" for the whole matrix, see kseries.sh)
-#   TESTS="sync load*"   only these scenarios / host tests (names or globs)
+#   TESTS="sync load*"   only these scenarios / host tests (names or globs;
+#                        system-* are the real Debian system's scenarios)
 #
 # Installs the host packages it needs (as root), builds the device model
 # once, then per kernel series: builds the module, boots one emulated guest
@@ -17,6 +18,9 @@
 . "$TOP/tests/host/matrix.sh"
 . "$TOP/tests/host/kernel-choice.sh"
 . "$TOP/tests/bench/smoke.sh"
+. "$TOP/tests/host/image.sh"
+. "$TOP/tests/host/system.sh"
+. "$TOP/tests/host/fleet.sh"
 
 require_root
 RUN_START=$(date +%s)
@@ -40,6 +44,8 @@ selected() {
 SCENARIOS=()
 for f in "$TOP"/tests/scenarios/*.sh; do
 	n=$(basename "$f" .sh)
+	# system-*: booted as a real Debian system by host_test_system, below.
+	case $n in system-*) continue ;; esac
 	selected "$n" && SCENARIOS+=("$n")
 done
 
@@ -93,6 +99,8 @@ run_series() {
 rm -rf "$OUT/dkms"
 selected dkms && host_test_dkms
 selected packages && host_test_packages
+selected generator && host_test_generator
+selected deb-suites && host_test_deb_suites
 
 # A series is reached once its suite gave us a kernel (chroot, headers,
 # image package). What fails before that is "not run: <reason>", never a
@@ -115,6 +123,9 @@ for series in $SERIES_LIST; do
 	fi
 done
 unset KERNEL_REACHED
+
+# The package on a real Debian 12 system, per series (tests/host/system.sh).
+(host_test_system "$SERIES_LIST") || record FAIL system "the system scenarios ran to the end" "see the step named above"
 
 selected lint && host_test_lint
 selected bench && host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")"

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The system scenarios (tests/scenarios/system-*.sh): our package on a real
+# Debian 12 system (tests/host/image.sh), booted with systemd as PID 1 in the
+# emulated VMware guest, per kernel series:
+#   6.1   the system as debootstrap and apt made it, our .deb installed
+#   6.12  the same system after the kernel upgrade (6.12 image and headers
+#         installed with apt, DKMS building for 6.12 by Debian's hooks)
+# Other series have no system image (it is bookworm's) and are skipped.
+# Sourced by tests/check.sh after image.sh.
+#
+# A scenario file sets SYS_IMAGE (pkg: with our .deb; nopkg: without it;
+# rpm: with the .rpm's payload), SYS_ENV (present, absent, notvmware) and
+# SYS_STAGES (the boots, in order, on one copy-on-write disk: a stage may
+# change the system for the next); the agent runs its guest_STAGE function
+# after each boot; its optional host() runs on the host after the last.
+
+# The order matters: the baseline is what the others are compared with.
+SYSTEM_SCENARIOS="system-baseline system-present system-absent system-notvmware system-rpm-present system-rpm-absent"
+# A chronyd start later than the same system's without our package by more
+# than this is a wait (the device timeout is 90 s by default, ours 30 s).
+SYSTEM_MAX_EXTRA_START_S=20
+
+# system_variant_kind SERIES SYS_IMAGE: the image variant, or "" (not on
+# this series).
+system_variant_kind() {
+	case "$1:$2" in
+	6.1:pkg) echo deb ;;
+	6.1:nopkg) echo nopkg ;;
+	6.1:rpm) echo rpm ;;
+	6.12:pkg) echo up ;;
+	6.12:nopkg) echo nopkg-up ;;
+	*) echo "" ;;
+	esac
+}
+
+# system_agent_tar: the agent disk: agent, helpers, scenarios, guestctl.
+system_agent_tar() {
+	local stage=$OUT/system/agent
+	rm -rf "$stage"
+	mkdir -p "$stage/scenarios" "$stage/tools"
+	cp "$TOP/tests/guest/system/agent.sh" "$TOP/tests/guest/system/system-lib.sh" "$stage/"
+	cp "$TOP/tests/guest/lib.sh" "$stage/lib.sh"
+	cp "$TOP"/tests/scenarios/system-*.sh "$stage/scenarios/"
+	cp "$OUT/guest-project/opt/ptpvmw/tools/guestctl" "$stage/tools/" ||
+		die "the guest tools are not built (guest_project)"
+	SYSTEM_AGENT_TAR=$OUT/system/agent.tar
+	tar -C "$stage" --owner=0 --group=0 -cf "$SYSTEM_AGENT_TAR" . || die "cannot write $SYSTEM_AGENT_TAR"
+	export SYSTEM_AGENT_TAR
+}
+
+# Values for a scenario's host(): the last VALUE KEY=... of a stage of this
+# scenario, or of the baseline's boot in the same series.
+system_stage_value() { sed -n "s/^VALUE $2=//p" "$RUN_DIR/$1/results.txt" 2>/dev/null | tail -n 1; }
+system_baseline_value() {
+	sed -n "s/^VALUE $1=//p" "$OUT/system/$SERIES/system-baseline/main/results.txt" 2>/dev/null | tail -n 1
+}
+
+# system_compare_with_baseline: chronyd's start after boot, against the
+# system without our package booted the same way in this run.
+system_compare_with_baseline() {
+	local base ours
+	base=$(system_baseline_value chrony_start_us)
+	ours=$(system_stage_value main chrony_start_us)
+	if [ -z "$base" ] || [ -z "$ours" ] || [ "$base" -le 0 ] 2>/dev/null; then
+		fail "$SYSTEM_NAME: chronyd starts no later than without the package (baseline boot)" \
+			"no figures to compare: baseline '${base:-none}', this boot '${ours:-none}'"
+		return 0
+	fi
+	record NOTE "$SERIES" "$SYSTEM_NAME: chronyd started $(awk -v a="$ours" 'BEGIN { printf "%.1f", a / 1e6 }') s after boot, without the package $(awk -v a="$base" 'BEGIN { printf "%.1f", a / 1e6 }') s: ratio $(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+	check_cmp "$SYSTEM_NAME: chronyd starts at most ${SYSTEM_MAX_EXTRA_START_S} s later than without the package (no device wait)" \
+		"$(((ours - base) / 1000000))" -le "$SYSTEM_MAX_EXTRA_START_S"
+}
+
+# _system_record NAME STAGE DIR: the stage's lines as results.
+_system_record() {
+	local name=$1 stage=$2 dir=$3 line diag
+	diag=$(sed -n 's/^DIAG //p' "$dir/results.txt" | tail -n 40 | sed 's/^/          | /')
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) record PASS "$SERIES" "$name: ${line#PASS }" ;;
+		"NOTE "*) record NOTE "$SERIES" "$name: ${line#NOTE }" ;;
+		"FAIL "*)
+			split_fail "$line"
+			record FAIL "$SERIES" "$name: $FAIL_CHECK" "$FAIL_DETAIL${diag:+
+          evidence from the guest (all in $dir/results.txt):
+$diag}"
+			;;
+		esac
+	done <"$dir/results.txt"
+	if grep -qx "DONE $name $stage" "$dir/results.txt"; then
+		pass "$name: stage $stage: the agent ran it to the end and powered off"
+		return 0
+	fi
+	fail "$name: stage $stage: the agent ran it to the end and powered off" \
+		"expected 'DONE $name $stage', saw QEMU exit $SYSTEM_BOOT_RC$([ "$SYSTEM_BOOT_RC" -eq 124 ] && echo " (cut off after ${SYSTEM_BOOT_TIMEOUT}s)")${diag:+
+          evidence from the guest:
+$diag}
+        console tail ($dir/console.log):
+$(tr -d '\r' <"$dir/console.log" | tail -n 25 | sed 's/^/          | /')"
+	return 1
+}
+
+# _system_scenario SERIES NAME: every stage of one scenario, then its host().
+_system_scenario() {
+	local series=$1 name=$2 kind stage
+	SERIES=$series SYSTEM_NAME=$name
+	RUN_DIR=$OUT/system/$series/$name
+	rm -rf "$RUN_DIR"
+	mkdir -p "$RUN_DIR"
+	unset -f host
+	SYS_IMAGE='' SYS_ENV='' SYS_STAGES=''
+	# shellcheck disable=SC1090
+	. "$TOP/tests/scenarios/$name.sh"
+	kind=$(system_variant_kind "$series" "$SYS_IMAGE")
+	if [ -z "$kind" ]; then
+		record NOTE "$series" "$name: skipped: its image ($SYS_IMAGE) is proven on series 6.1 only (paths only; a RHEL-like system cannot be booted here)"
+		return 0
+	fi
+	image_variant "$kind"
+	SYSTEM_VARIANT=$IMAGE_DIR
+	system_disk "$SYSTEM_VARIANT" "$RUN_DIR/disk.qcow2" ||
+		{ fail "$name: a copy-on-write disk over the $kind image" "qemu-img create failed"; return 0; }
+	for stage in $SYS_STAGES; do
+		say "[$series] system scenario $name, stage $stage ($kind image, $SYS_ENV; limit ${SYSTEM_BOOT_TIMEOUT}s)"
+		system_boot "$RUN_DIR/$stage" "$SYSTEM_VARIANT" "$SYS_ENV" "$name" "$stage" "$RUN_DIR/disk.qcow2"
+		echo "$series $name $stage $SYS_ENV $kind $(cat "$RUN_DIR/$stage/seconds")" >>"$OUT/system/boots.txt"
+		_system_record "$name" "$stage" "$RUN_DIR/$stage" || break
+	done
+	if declare -F host >/dev/null; then
+		host
+	fi
+	rm -f "$RUN_DIR/disk.qcow2"
+}
+
+# _system_upgrade_checks: what the kernel upgrade did in the system's chroot
+# (the up variant's build log and layer), as the 6.12 series' results.
+_system_upgrade_checks() {
+	local dir=$1 log=$1/build.log k=$IMAGE_UP_KVER ko
+	SERIES=6.12
+	t_log 6.12 "system-upgrade: apt installed the $k image and headers in the system with our package" \
+		"Setting up linux-headers-$k" "$log"
+	t_log 6.12 "system-upgrade: Debian's headers hook ran DKMS's autoinstall for $k" \
+		"dkms: running auto installation service for kernel $k" "$log"
+	ko=$(cd "$dir/upper" && find usr/lib/modules/"$k"/updates/dkms lib/modules/"$k"/updates/dkms \
+		-name 'ptp_vmw.ko*' 2>/dev/null | head -n 1)
+	t_match 6.12 "system-upgrade: DKMS installed ptp_vmw for $k (updates/dkms)" "updates/dkms/ptp_vmw\.ko" "$ko"
+	t_eq 6.12 "system-upgrade: /vmlinuz points to $k afterwards (what the next boot runs)" "$k" "$(cat "$dir/release")"
+}
+
+# _system_table: the boots of this run, side by side.
+_system_table() {
+	local series name stage env kind secs f fin chr lock
+	{
+		echo "System boots (seconds: QEMU wall time; finish: systemd's boot end; chronyd: its start, after boot; lock: chronyc #* VMW, < 1 ms):"
+		printf '  %-6s %-20s %-7s %-10s %-9s %6s %8s %8s %8s\n' series scenario stage env image wall finish chronyd lock
+		while read -r series name stage env kind secs; do
+			f=$OUT/system/$series/$name/$stage/results.txt
+			fin=$(sed -n 's/^VALUE finish_us=//p' "$f" | tail -n 1)
+			chr=$(sed -n 's/^VALUE chrony_start_us=//p' "$f" | tail -n 1)
+			lock=$(sed -n 's/^VALUE lock_us=//p' "$f" | tail -n 1)
+			printf '  %-6s %-20s %-7s %-10s %-9s %6s %8s %8s %8s\n' "$series" "$name" "$stage" "$env" "$kind" "$secs" \
+				"$(_us_s "$fin")" "$(_us_s "$chr")" "$(_us_s "$lock")"
+		done <"$OUT/system/boots.txt"
+		for f in "$IMAGE_CACHE"/*/build-seconds; do
+			[ -f "$f" ] && echo "  image build (when last built): $(basename "$(dirname "$f")") $(cat "$f") s"
+		done
+	} | tee "$OUT/system/summary.txt" >&2
+}
+_us_s() { case $1 in '' | - | *[!0-9]*) echo - ;; *) awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e6 }' ;; esac; }
+
+# host_test_system "SERIES...": the system scenarios TESTS selects (all by
+# default), for each series of the list that has a system image.
+host_test_system() {
+	local series_list=$1 series name names=""
+	for name in $SYSTEM_SCENARIOS; do
+		selected "$name" && names="$names $name"
+	done
+	[ -n "$names" ] || return 0
+	say "system scenarios:$names (a real Debian 12 system; images cached in $IMAGE_CACHE)"
+	mkdir -p "$OUT/system"
+	: >"$OUT/system/boots.txt"
+	[ -x "$OUT/guest-project/opt/ptpvmw/tools/guestctl" ] || guest_project
+	if [ -z "${QEMU:-}" ] || [ -z "${TSC_HZ:-}" ]; then guest_setup; fi
+	image_base
+	image_packages
+	system_agent_tar
+	for series in $series_list; do
+		case $series in
+		6.1 | 6.12) ;;
+		*)
+			record NOTE "$series" "system scenarios: skipped: the system image is Debian 12's (bookworm), with series 6.1 and 6.12 only"
+			continue
+			;;
+		esac
+		if [ "$series" = 6.12 ]; then
+			image_variant up
+			_system_upgrade_checks "$IMAGE_DIR"
+		fi
+		for name in $names; do
+			_system_scenario "$series" "$name"
+		done
+	done
+	_system_table
+}
