@@ -178,12 +178,14 @@ host_test_packages() {
 	# the helper runs before chronyd, and nothing makes chronyd wait for the
 	# clock here (only ptp-vmware-generator does that, at boot, on machines
 	# with the device; the chroot has none).
-	seen=$(ovl_run pkg systemctl cat chrony.service 2>&1)
-	echo "$seen" >"$logs/systemctl-cat-chrony.log"
-	t_match "$S" "dpkg -i: systemctl cat chrony.service: ExecStartPre=-+/usr/libexec/ptp_vmw/ptp-vmware-chrony prepare" \
-		"^ExecStartPre=-\+/usr/libexec/ptp_vmw/ptp-vmware-chrony prepare\$" "$seen"
-	t_none "$S" "dpkg -i: systemctl cat chrony.service: no unconditional dependency on dev-ptp_vmware.device" \
-		"lines" "$(echo "$seen" | grep -E '^(Wants|Requires|After|BindsTo)=.*dev-ptp_vmware')"
+	seen=$(ovl_run pkg env SYSTEMD_LOG_LEVEL=debug systemd-analyze verify --man=no chrony.service 2>&1)
+	echo "$seen" >"$logs/systemd-analyze-chrony.log"
+	t_match "$S" "dpkg -i: systemd-analyze: chrony.service has the drop-in" \
+		"DropIn Path: .*/systemd/system/chrony\.service\.d/ptp-vmware\.conf" "$seen"
+	t_match "$S" "dpkg -i: systemd-analyze: its ExecStartPre runs ptp-vmware-chrony prepare" \
+		"Command Line: /usr/libexec/ptp_vmw/ptp-vmware-chrony prepare" "$seen"
+	t_none "$S" "dpkg -i: systemd-analyze: no unconditional dependency of chrony.service on dev-ptp_vmware.device" \
+		"lines" "$(echo "$seen" | grep -E '(Wants|Requires|After|BindsTo): dev-ptp_vmware')"
 	t_eq "$S" "dpkg -i: ptp-vmware-generator is the helper, linked into systemd's generator directory" \
 		"/usr/libexec/ptp_vmw/ptp-vmware-chrony" \
 		"$(ovl_run pkg readlink -f /lib/systemd/system-generators/ptp-vmware-generator 2>&1)"

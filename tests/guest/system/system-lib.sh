@@ -150,8 +150,10 @@ check_clock_used() {
 	esac
 	value modinfo_path "$mod"
 	check_eq "$n: /dev/ptp_vmware is the clock named ptp_vmw" "$(ptp_vmw_dev)" "$(readlink -f /dev/ptp_vmware)"
+	# (on a merged-/usr system systemd may name it through /lib or /usr/lib)
 	check_ok "$n: the package's drop-in is part of chrony.service ($dropin)" \
-		sh -c "systemctl show -P DropInPaths chrony.service | tr ' ' '\n' | grep -qx '$dropin'"
+		sh -c "systemctl show -P DropInPaths chrony.service | tr ' ' '\n' | xargs -r realpath |
+			grep -qx \"\$(realpath '$dropin')\""
 	check_ok "$n: ptp-vmware-generator ordered chronyd after the clock (chrony.service After= and Wants= dev-ptp_vmware.device)" \
 		sh -c "systemctl show -P After chrony.service | tr ' ' '\n' | grep -qx dev-ptp_vmware.device &&
 			systemctl show -P Wants chrony.service | tr ' ' '\n' | grep -qx dev-ptp_vmware.device"
