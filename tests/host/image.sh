@@ -27,7 +27,7 @@
 #                    DKMS), and chrony.conf told about /etc/chrony.d
 #   The key of a variant adds what goes into it (the package sources, the
 #   6.12 kernel). A variant is rebuilt when its key changes; every part of the
-#   cache carries a checksum (a manifest of the tree, sha256 of a disk) that
+#   cache carries a checksum (a manifest of the tree, cksum of a disk) that
 #   is checked before use, and a part that fails it is rebuilt, never used.
 #
 # Each boot gets its own qcow2 overlay on the variant's disk (qemu-img,
@@ -93,7 +93,7 @@ _img_mkfs() {
 # tree that lost or truncated a file no longer matches its recorded manifest.
 _img_manifest() {
 	(cd "$1" && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev \) -prune -o \
-		-printf '%y %s %m %p %l\n' | LC_ALL=C sort | sha256sum | cut -c1-64)
+		\( -type f -printf '%y %s %m %p\n' \) -o -printf '%y %m %p %l\n' | LC_ALL=C sort | sha256sum | cut -c1-64)
 }
 
 # ---- The base system --------------------------------------------------------
@@ -183,6 +183,10 @@ _image_lock() {
 }
 _image_unlock() { exec {_image_lock_fd}>&-; }
 
+# _img_sum FILE: its CRC and size (cksum): a disk image that was truncated
+# or damaged no longer matches; fast enough to check at every run.
+_img_sum() { cksum <"$1" | cut -d' ' -f1-2 | tr ' ' :; }
+
 # _image_valid DIR KEY: DIR holds a complete build for KEY whose contents
 # still match the checksums recorded when it was made.
 _image_valid() {
@@ -196,7 +200,7 @@ _image_valid() {
 	fi
 	for f in disk.img vmlinuz initrd.img; do
 		[ -f "$dir/$f" ] || continue
-		[ "$(sed -n "s/^$f=//p" "$dir/complete")" = "$(sha256sum <"$dir/$f" | cut -c1-64)" ] || return 1
+		[ "$(sed -n "s/^$f=//p" "$dir/complete")" = "$(_img_sum "$dir/$f")" ] || return 1
 	done
 	return 0
 }
@@ -206,12 +210,13 @@ _image_seal() {
 	local dir=$1 key=$2 f
 	{
 		echo "key=$key"
-		[ -d "$dir/root" ] && echo "tree=$(_img_manifest "$dir/root")"
-		[ -d "$dir/upper" ] && echo "upper=$(_img_manifest "$dir/upper")"
+		if [ -d "$dir/root" ]; then echo "tree=$(_img_manifest "$dir/root")"; fi
+		if [ -d "$dir/upper" ]; then echo "upper=$(_img_manifest "$dir/upper")"; fi
 		for f in disk.img vmlinuz initrd.img; do
-			[ -f "$dir/$f" ] && echo "$f=$(sha256sum <"$dir/$f" | cut -c1-64)"
+			if [ -f "$dir/$f" ]; then echo "$f=$(_img_sum "$dir/$f")"; fi
 		done
-	} >"$dir/complete.tmp" && mv "$dir/complete.tmp" "$dir/complete"
+	} >"$dir/complete.tmp" || return 1
+	mv "$dir/complete.tmp" "$dir/complete"
 }
 
 # _image_prune KIND KEEP: remove the cached builds of KIND other than KEEP.
