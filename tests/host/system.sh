@@ -168,6 +168,34 @@ _system_table() {
 }
 _us_s() { case $1 in '' | - | *[!0-9]*) echo - ;; *) awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e6 }' ;; esac; }
 
+# host_test_image_cache: the image cache's own checks (_image_seal,
+# _image_valid), on a made-up entry: what it trusts and what it rebuilds.
+host_test_image_cache() {
+	local d=$OUT/image-cache-test S=system-image
+	_iv() { if _image_valid "$d" "$1"; then echo trusted; else echo rebuilt; fi; }
+	rm -rf "$d"
+	mkdir -p "$d/root/etc"
+	echo content >"$d/root/etc/file"
+	head -c 300000 /dev/urandom >"$d/disk.img"
+	_image_seal "$d" key1
+	t_eq "$S" "image cache: an entry as it was sealed is trusted" trusted "$(_iv key1)"
+	t_eq "$S" "image cache: an entry made for other inputs (another key) is rebuilt" rebuilt "$(_iv key2)"
+	truncate -s -1 "$d/disk.img"
+	t_eq "$S" "image cache: a truncated disk image is rebuilt" rebuilt "$(_iv key1)"
+	head -c 300000 /dev/urandom >"$d/disk.img"
+	t_eq "$S" "image cache: a disk image with other bytes, same size, is rebuilt" rebuilt "$(_iv key1)"
+	_image_seal "$d" key1
+	echo other >"$d/root/etc/file.new" && mv "$d/root/etc/file.new" "$d/root/etc/file2"
+	t_eq "$S" "image cache: a tree with a file more is rebuilt" rebuilt "$(_iv key1)"
+	rm "$d/root/etc/file2" "$d/root/etc/file"
+	_image_seal "$d" key1
+	echo content >"$d/root/etc/file"
+	t_eq "$S" "image cache: a tree with a file that was not there is rebuilt" rebuilt "$(_iv key1)"
+	rm -f "$d/complete"
+	t_eq "$S" "image cache: an entry never sealed (an interrupted build) is rebuilt" rebuilt "$(_iv key1)"
+	rm -rf "$d"
+}
+
 # host_test_system "SERIES...": the system scenarios TESTS selects (all by
 # default), for each series of the list that has a system image.
 host_test_system() {
@@ -179,6 +207,7 @@ host_test_system() {
 	say "system scenarios:$names (a real Debian 12 system; images cached in $IMAGE_CACHE)"
 	mkdir -p "$OUT/system"
 	: >"$OUT/system/boots.txt"
+	host_test_image_cache
 	[ -x "$OUT/guest-project/opt/ptpvmw/tools/guestctl" ] || guest_project
 	if [ -z "${QEMU:-}" ] || [ -z "${TSC_HZ:-}" ]; then guest_setup; fi
 	image_base
