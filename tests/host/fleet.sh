@@ -62,7 +62,7 @@ host_test_generator() {
 	t_eq "$S" "not a VMware guest: ExecStartPre says why, once, and succeeds" \
 		"ptp_vmw: chrony does not use the VMware host clock: not a VMware guest (no precision clock device, ACPI VMW0005) exit=0" \
 		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
-	t_eq "$S" "not a VMware guest: no refclock for chronyd" "" "$(ls "$r/run/ptp_vmw/chrony" 2>/dev/null)"
+	t_eq "$S" "not a VMware guest: no refclock for chronyd" "" "$(ls "$r/run" 2>/dev/null)"
 
 	_fleet_tree "$r" vmware acpi
 	t_eq "$S" "VMware VM without the device: the generator writes nothing" "" "$(_fleet_gen "$r")"
@@ -78,7 +78,7 @@ host_test_generator() {
 	t_match "$S" "device but no driver for the running kernel: ExecStartPre names the kernel and dkms status" \
 		"no ptp_vmw driver for kernel 6\.1\.0-99-amd64; see: dkms status ptp_vmw" "$(_fleet_prepare "$r")"
 
-	want="chrony.service.d/ptp-vmware.conf chronyd.service.d/ptp-vmware.conf dev-ptp_vmware.device.d/ptp-vmware.conf"
+	want="chrony.service.d/ptp-vmware-wait.conf chronyd.service.d/ptp-vmware-wait.conf dev-ptp_vmware.device.d/ptp-vmware-wait.conf"
 	_fleet_tree "$r" vmware acpi device alias
 	ln -sf "$FLEET_HELPER" "$r/ptp-vmware-generator"
 	start=$(date +%s%N)
@@ -88,9 +88,9 @@ host_test_generator() {
 	t_eq "$S" "device and a module for it (modules.alias): drop-ins for chrony.service, chronyd.service and the device" "$want" "$out"
 	t_eq "$S" "device and a module: chronyd wants and is ordered after dev-ptp_vmware.device" \
 		"Wants=dev-ptp_vmware.device After=dev-ptp_vmware.device" \
-		"$(grep -hE '^(Wants|After)=' "$r/gen/chrony.service.d/ptp-vmware.conf" | tr '\n' ' ' | sed 's/ $//')"
+		"$(grep -hE '^(Wants|After)=' "$r/gen/chrony.service.d/ptp-vmware-wait.conf" | tr '\n' ' ' | sed 's/ $//')"
 	t_eq "$S" "device and a module: the wait for the device is bounded (JobRunningTimeoutSec=30s)" \
-		"JobRunningTimeoutSec=30s" "$(grep -h '^JobRunningTimeoutSec=' "$r/gen/dev-ptp_vmware.device.d/ptp-vmware.conf")"
+		"JobRunningTimeoutSec=30s" "$(grep -h '^JobRunningTimeoutSec=' "$r/gen/dev-ptp_vmware.device.d/ptp-vmware-wait.conf")"
 	# A few file tests and two greps; the bound leaves room for a busy host.
 	t_match "$S" "the generator is fast (ran in $ms ms, under 1000, on this shared host)" "^[0-9]{1,3}$" "$ms"
 	t_match "$S" "device and a module, clock not there (yet, or refused): ExecStartPre points at dmesg" \
@@ -105,35 +105,40 @@ host_test_generator() {
 		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
 	t_eq "$S" "clock there: chronyd gets the refclock and leapsectz right/UTC" \
 		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;leapsectz right/UTC;" \
-		"$(grep -v '^#' "$r/run/ptp_vmw/chrony/refclock.conf" 2>&1 | tr '\n' ';')"
+		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
 	rm -f "$r/dev/ptp_vmware"
 	_fleet_prepare "$r" >/dev/null
-	t_eq "$S" "clock gone at chronyd's next start: the refclock file goes too" "" "$(ls "$r/run/ptp_vmw/chrony" 2>&1)"
+	t_eq "$S" "clock gone at chronyd's next start: the refclock file goes too" "" "$(ls "$r/run" 2>&1)"
 	_fleet_tree "$r" vmware acpi device alias link
 	_fleet_prepare "$r" >/dev/null
 	t_eq "$S" "clock there but no right/UTC (tzdata-legacy missing): the refclock without leapsectz" \
 		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;" \
-		"$(grep -v '^#' "$r/run/ptp_vmw/chrony/refclock.conf" 2>&1 | tr '\n' ';')"
+		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
 	# (root writes through any mode bits: a file where the directory goes.)
-	rm -rf "$r/run/ptp_vmw" && : >"$r/run/ptp_vmw"
+	rm -rf "$r/run" && : >"$r/run"
 	t_match "$S" "a /run it cannot write: ExecStartPre says so and still exits 0" \
-		"cannot write /run/ptp_vmw/chrony/refclock.conf exit=0" "$(_fleet_prepare "$r" 2>&1 | tr '\n' ' ')"
+		"cannot write /run/ptp_vmw-chrony.conf exit=0" "$(_fleet_prepare "$r" 2>&1 | tr '\n' ' ')"
 	rm -rf "$r"
 }
 
-# host_test_deb_suites: apt-get install ./ptp-vmw-dkms_*.deb on each Debian
+# host_test_deb_suites: apt-get install ../ptp-vmw-dkms_*.deb on each Debian
 # suite, as an administrator runs it, with that suite's kernel headers.
-# "SUITE:SERIES" (kseries.sh names the series).
+# "SUITE:SERIES" (kseries.sh names the series). What the package depends on
+# and recommends (dkms, chrony, the right/ zones) is installed from each
+# suite's archive into its cached chroot once, so that a run installs only
+# our package and DKMS builds: apt still checks the Depends (dkms >= 2.8.4)
+# against the suite's own dkms.
 FLEET_SUITES="bullseye:5.10 bookworm:6.1 trixie:trixie"
+FLEET_SUITE_PKGS="dkms chrony tzdata"
 host_test_deb_suites() {
-	local pair suite series line kver deb S log fails0 version
+	local pair suite series line kver deb S log fails0 version extra
 	image_packages
 	deb=${IMAGE_DEB##*/}
 	version=$(make -s --no-print-directory -C "$TOP" print-version)
 	readme_has_cmds deb-suites "sudo apt-get install ../$deb"
 	for pair in $FLEET_SUITES; do
 		suite=${pair%%:*} series=${pair#*:} S=deb-$suite
-		say "the .deb on $suite: apt-get install ./$deb, DKMS builds for its kernel (throwaway layer over the $suite chroot)"
+		say "the .deb on $suite: apt-get install ../$deb, DKMS builds for its kernel (throwaway layer over the $suite chroot)"
 		fails0=$(grep -c '^FAIL' "$RESULTS")
 		# shellcheck disable=SC2153 # KVER: kernel_prepare's, in the subshell
 		line=$(kernel_prepare "$series" >&2 && echo "$KVER")
@@ -142,6 +147,13 @@ host_test_deb_suites() {
 			continue
 		fi
 		kver=$line
+		extra=""
+		[ "$suite" = trixie ] && extra=tzdata-legacy
+		# shellcheck disable=SC2086 # lists
+		chroot_ensure "$suite" $FLEET_SUITE_PKGS $extra || {
+			record FAIL "$S" "$suite: dkms, chrony and tzdata install from $suite's archive" "see the step named above"
+			continue
+		}
 		(
 			# ovl_run's lower layer is $DKMS_SUITE's chroot.
 			# shellcheck disable=SC2034 # read by ovl_run (dkms.sh)
@@ -152,7 +164,7 @@ host_test_deb_suites() {
 			cp "$IMAGE_DEB" "$(ovl_upper "suite-$suite")/build/"
 			log=$OUT/deb-$suite-install.log
 			# The README's command, from where dpkg-buildpackage leaves the .deb.
-			t_step "$S" "$suite: apt-get install ../$deb succeeds (its Depends resolved from $suite's archive)" "$log" \
+			t_step "$S" "$suite: apt-get install ../$deb succeeds (dkms $suite's own)" "$log" \
 				ovl_run "suite-$suite" sh -c "cd /build/checkout && apt-get install -y -o DPkg::Lock::Timeout=60 ../$deb"
 			# shellcheck disable=SC2016 # dpkg-query's own ${...} fields
 			t_eq "$S" "$suite: dpkg has ptp-vmw-dkms $version installed" "install ok installed $version" \

@@ -22,7 +22,7 @@ guest() {
 	# What dpkg --purge ptp-vmw-dkms removes.
 	rm -f "$MODULE" /lib/udev/rules.d/61-ptp-vmware.rules /usr/libexec/ptp_vmw/ptp-vmware-chrony \
 		/etc/chrony/conf.d/ptp_vmw.conf /lib/systemd/system/chrony.service.d/ptp-vmware.conf
-	rm -rf /run/ptp_vmw
+	rm -f /run/ptp_vmw-chrony.conf
 	depmod -a
 	# A later udev run (any package's udevadm trigger) without our rule.
 	udevadm control --reload

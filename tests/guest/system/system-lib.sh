@@ -67,10 +67,10 @@ ours_present() {
 		/usr/lib/systemd/system/chronyd.service.d/ptp-vmware.conf \
 		/lib/systemd/system-generators/ptp-vmware-generator \
 		/usr/lib/systemd/system-generators/ptp-vmware-generator \
-		/usr/libexec/ptp_vmw /run/ptp_vmw \
-		/run/systemd/generator/chrony.service.d/ptp-vmware.conf \
-		/run/systemd/generator/chronyd.service.d/ptp-vmware.conf \
-		/run/systemd/generator/dev-ptp_vmware.device.d/ptp-vmware.conf; do
+		/usr/libexec/ptp_vmw /run/ptp_vmw-chrony.conf \
+		/run/systemd/generator/chrony.service.d/ptp-vmware-wait.conf \
+		/run/systemd/generator/chronyd.service.d/ptp-vmware-wait.conf \
+		/run/systemd/generator/dev-ptp_vmware.device.d/ptp-vmware-wait.conf; do
 		[ -e "$p" ] || [ -L "$p" ] && echo "$p"
 	done
 	return 0
@@ -94,6 +94,7 @@ report_times() {
 	value chrony_start_us "$(chrony_start_us)"
 	value chrony_active_us "$(unit_prop chrony.service ActiveEnterTimestampMonotonic)"
 	value analyze "$(systemd-analyze 2>/dev/null | head -n 1)"
+	diag sh -c 'systemd-analyze blame --no-pager | head -n 12'
 }
 
 # check_chrony_own_sources_only NAME: chronyd runs, with the configuration
@@ -175,7 +176,7 @@ check_clock_used() {
 	check_eq "$n: chronyd was given the refclock by ptp-vmware-chrony at its start" \
 		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW" "$(chrony_refclocks)"
 	check_ok "$n: chronyd read it through the package's chrony file ($conf)" \
-		sh -c "grep -qx 'include /run/ptp_vmw/chrony/\*.conf' '$conf'"
+		sh -c "grep -qx 'include /run/ptp_vmw-chrony\*.conf' '$conf'"
 	lines=$(our_log_lines)
 	check_eq "$n: one log line from ptp-vmware-chrony, saying the host clock is used" \
 		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware ($(readlink -f /dev/ptp_vmware), refid VMW)" "$lines"
@@ -212,7 +213,7 @@ check_clock_not_used() {
 	check_ok "$n: ptp_vmw is not loaded" test ! -d /sys/module/ptp_vmw
 	taint=$(cat /proc/sys/kernel/tainted)
 	check_eq "$n: no out-of-tree module tainted the kernel (taint bit 12 clear; tainted=$taint)" 0 $((taint & 4096))
-	check_eq "$n: no refclock file under /run/ptp_vmw/chrony" "" "$(ls /run/ptp_vmw/chrony 2>/dev/null)"
+	check_eq "$n: no refclock file in /run" "" "$(ls /run/ptp_vmw-chrony*.conf 2>/dev/null)"
 	lines=$(our_log_lines)
 	check_eq "$n: at most one log line from us, saying why the host clock is not used" \
 		"ptp_vmw: chrony does not use the VMware host clock: $reason" "$lines"
