@@ -457,14 +457,19 @@ system_boot() {
 	local KDIR_IMAGE=$vdir GUEST_INITRD=$vdir/initrd.img
 	mkdir -p "$run_dir"
 	boot_defaults
-	BOOT_MEM=1024 BOOT_TIMEOUT=$SYSTEM_BOOT_TIMEOUT
+	BOOT_MEM=1024 BOOT_TIMEOUT=$SYSTEM_BOOT_TIMEOUT BOOT_SMP=${SYSTEM_SMP:-1}
 	case $env in
 	present) BOOT_VMWARE=yes BOOT_SSDT=yes ;;
 	absent) BOOT_VMWARE=yes BOOT_SSDT=no ;;
 	notvmware) BOOT_VMWARE=no BOOT_SSDT=no ;;
 	*) die "system_boot: unknown environment '$env'" ;;
 	esac
+	# Two stock units that have nothing to do with time keeping and cost
+	# seconds of the one emulated CPU at every boot are masked for the boot:
+	# e2fsprogs' e2scrub_reap (LVM snapshots: there are none) and
+	# getty-static (gettys on tty2-6 of a machine without a screen).
 	BOOT_KARGS="root=/dev/vda rw ptpvmw.stage=$stage ptpvmw.boot_wait=${SYSTEM_BOOT_WAIT:-240}"
+	BOOT_KARGS="$BOOT_KARGS systemd.mask=e2scrub_reap.service systemd.mask=getty-static.service"
 	BOOT_QEMU="-drive file=$disk,format=qcow2,if=virtio,cache=unsafe -drive file=$SYSTEM_AGENT_TAR,format=raw,if=virtio,readonly=on"
 	_qemu_args "$name" "$run_dir"
 	printf '%q ' "${QARGS[@]}" >"$run_dir/qemu-command"
