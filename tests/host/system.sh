@@ -132,6 +132,18 @@ _system_scenario() {
 	rm -f "$RUN_DIR/disk.qcow2"
 }
 
+# _system_install_checks DIR: what "apt-get install ./…deb" did in the
+# system's chroot (the deb variant's build log and layer), as 6.1's results.
+_system_install_checks() {
+	local dir=$1 log=$1/build.log k=$IMAGE_KVER ko
+	t_log 6.1 "system-install: apt-get install ./$(basename "$IMAGE_DEB") in the bookworm system set the package up" \
+		"Setting up ptp-vmw-dkms" "$log"
+	t_log 6.1 "system-install: DKMS's common.postinst built the module for $k" "Building for $k" "$log"
+	ko=$(cd "$dir/upper" && find usr/lib/modules/"$k"/updates/dkms lib/modules/"$k"/updates/dkms \
+		-name 'ptp_vmw.ko*' 2>/dev/null | head -n 1)
+	t_match 6.1 "system-install: DKMS installed ptp_vmw for $k (updates/dkms)" "updates/dkms/ptp_vmw\.ko" "$ko"
+}
+
 # _system_upgrade_checks: what the kernel upgrade did in the system's chroot
 # (the up variant's build log and layer), as the 6.12 series' results.
 _system_upgrade_checks() {
@@ -221,7 +233,10 @@ host_test_system() {
 			continue
 			;;
 		esac
-		if [ "$series" = 6.12 ]; then
+		if [ "$series" = 6.1 ]; then
+			image_variant deb
+			_system_install_checks "$IMAGE_DIR"
+		else
 			image_variant up
 			_system_upgrade_checks "$IMAGE_DIR"
 		fi
