@@ -126,6 +126,10 @@ _system_scenario() {
 		echo "$series $name $stage $SYS_ENV $kind $(cat "$RUN_DIR/$stage/seconds")" >>"$OUT/system/boots.txt"
 		_system_record "$name" "$stage" "$RUN_DIR/$stage" || break
 	done
+	# (system_boot's boot_defaults forgets host(): the file once more)
+	unset -f host
+	# shellcheck disable=SC1090
+	. "$TOP/tests/scenarios/$name.sh"
 	if declare -F host >/dev/null; then
 		host
 	fi

@@ -9,8 +9,12 @@
 # powers the machine off. A boot that does not finish in time is reported
 # with systemd's job list and the journal's tail, then powered off too.
 
-export PATH=/run/ptpvmw/tools:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HERE=/run/ptpvmw
+# /run is mounted noexec: the static tools (guestctl) run from a tmpfs of
+# their own, which leaves the system's disk untouched.
+mkdir -p /run/ptpvmw-tools && mount -t tmpfs -o mode=0755 ptpvmw-tools /run/ptpvmw-tools &&
+	cp "$HERE"/tools/* /run/ptpvmw-tools/
+export PATH=/run/ptpvmw-tools:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 exec 3>/dev/ttyS1
 # shellcheck source=/dev/null # tests/guest/lib.sh, checked on its own
