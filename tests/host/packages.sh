@@ -156,7 +156,7 @@ host_test_packages() {
 	# for each kernel, and the directories that systemd and (on RHEL-like
 	# systems) the filesystem package own, which the minimal chroot lacks.
 	stage_intree pkg "${kvers[@]}"
-	ovl_run pkg mkdir -p /usr/lib/modules-load.d /usr/share/licenses
+	ovl_run pkg mkdir -p /usr/share/licenses
 	ovl_snapshot pkg "$logs/paths-before.txt"
 	log=$logs/dpkg-install.log
 	t_step "$S" "dpkg -i $(basename "$deb") succeeds (a kernel without PTP support among the kernels)" "$log" \
