@@ -166,10 +166,16 @@ check_clock_used() {
 	value chrony_begin_us "$start_us"
 	check_cmp "$n: chronyd's start began after /dev/ptp_vmware appeared (${start_us} >= ${dev_us} µs after boot)" \
 		"${start_us:-0}" -ge "${dev_us:-x}"
+	check_cmp "$n: chronyd's start began within 3 s of the clock's arrival ($(((${start_us:-0} - ${dev_us:-0}) / 1000)) ms)" \
+		"$(((${start_us:-0} - ${dev_us:-0}) / 1000))" -le 3000
+	# How long the clock held chronyd back beyond its other dependencies:
+	# under TCG, udev's coldplug and the module's load take seconds (3 s on
+	# a quiet host, 14 s on a busy one); the bound is well below the 30 s
+	# the generator allows and far from systemd's 90 s default.
 	wait=$(device_wait_ms)
 	value device_wait_ms "$wait"
-	check_cmp "$n: no job waited on the clock for more than 10 s (chronyd's start waited $wait ms for it beyond its other dependencies)" \
-		"$wait" -le 10000
+	check_cmp "$n: no job waited on the clock for more than 20 s (chronyd's start waited $wait ms for it beyond its other dependencies)" \
+		"$wait" -le 20000
 	check_eq "$n: no timeout waiting for dev-ptp_vmware.device in the journal" "" \
 		"$(journalctl -b --no-pager -o cat | grep -m 2 -i 'timed out.*ptp_vmware')"
 	diag systemd-analyze critical-chain chrony.service
