@@ -116,23 +116,40 @@ check_no_wait_on_clock() {
 		"$(journalctl -b --no-pager -o cat | grep -m 3 'dev-ptp_vmware')"
 }
 
+# deps_done_us [EXCLUDE]: when the last of chrony.service's After= units
+# (but EXCLUDE) became active, in µs since boot.
+deps_done_us() {
+	local u t max=0
+	for u in $(unit_prop chrony.service After); do
+		[ "$u" = "${1:-}" ] && continue
+		t=$(unit_prop "$u" ActiveEnterTimestampMonotonic)
+		[ -n "$t" ] && [ "$t" -gt "$max" ] && max=$t
+	done
+	echo "$max"
+}
+
 # device_wait_ms: how long chronyd's start waited for dev-ptp_vmware.device
 # beyond its other dependencies: the device's arrival minus the latest
 # arrival among chrony.service's other After= units (0 when the device came
 # first). Prints "-" when the device never became active.
 device_wait_ms() {
-	local dev u t max=0
+	local dev max
 	dev=$(unit_prop dev-ptp_vmware.device ActiveEnterTimestampMonotonic)
 	if [ -z "$dev" ] || [ "$dev" -le 0 ]; then
 		echo -
 		return 0
 	fi
-	for u in $(unit_prop chrony.service After); do
-		[ "$u" = dev-ptp_vmware.device ] && continue
-		t=$(unit_prop "$u" ActiveEnterTimestampMonotonic)
-		[ -n "$t" ] && [ "$t" -gt "$max" ] && max=$t
-	done
+	max=$(deps_done_us dev-ptp_vmware.device)
 	if [ "$dev" -gt "$max" ]; then echo $(((dev - max) / 1000)); else echo 0; fi
+}
+
+# held_ms: how long chronyd's start began after the last of its After=
+# units was there: what held it back beyond its own dependencies.
+held_ms() {
+	local begin max
+	begin=$(unit_prop chrony.service InactiveExitTimestampMonotonic)
+	max=$(deps_done_us)
+	echo $(((begin - max) / 1000))
 }
 
 # check_clock_used NAME DROPIN CONF: the machine has the clock and the
@@ -212,11 +229,15 @@ check_clock_used() {
 # not wait for it, chronyd runs with its own sources, nothing of ours is
 # loaded, and our one log line says REASON.
 check_clock_not_used() {
-	local n=$1 reason=$2 lines taint
+	local n=$1 reason=$2 lines taint held
 	report_times
 	check_no_failed_units "$n: systemctl --failed is empty"
 	check_chrony_own_sources_only "$n"
 	check_no_wait_on_clock "$n"
+	held=$(held_ms)
+	value held_ms "$held"
+	check_cmp "$n: chronyd's start began within 3 s of its last dependency ($held ms): nothing held it back" \
+		"$held" -le 3000
 	check_ok "$n: ptp_vmw is not loaded" test ! -d /sys/module/ptp_vmw
 	taint=$(cat /proc/sys/kernel/tainted)
 	check_eq "$n: no out-of-tree module tainted the kernel (taint bit 12 clear; tainted=$taint)" 0 $((taint & 4096))
