@@ -43,8 +43,8 @@ guest_purged() {
 host() {
 	local want
 	want=$(system_baseline_value chrony_config_sha)
-	check_eq "purged: chronyd's configuration is byte for byte the one of the system that never had the package" \
+	check_eq "system-present: purged: chronyd's configuration is byte for byte the one of the system that never had the package" \
 		"${want:-<no baseline>}" "$(system_stage_value purged chrony_config_sha)"
-	check_eq "present: the system ran the kernel the boot loader would take ($(cat "$SYSTEM_VARIANT/release"))" \
+	check_eq "system-present: present: the system ran the kernel the boot loader would take ($(cat "$SYSTEM_VARIANT/release"))" \
 		"$(cat "$SYSTEM_VARIANT/release")" "$(system_stage_value main kernel_release)"
 }

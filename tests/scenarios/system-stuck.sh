@@ -19,11 +19,11 @@ guest_main() {
 
 host() {
 	local f=$RUN_DIR/main/results.txt
-	check_eq "stuck: the agent reported the unfinished boot itself (its 30 s deadline, not the host's timeout)" \
+	check_eq "system-stuck: the agent reported the unfinished boot itself (its 30 s deadline, not the host's timeout)" \
 		"FAIL the boot finishes within 30 s (systemctl is-system-running --wait)" \
 		"$(grep -m1 '^FAIL the boot finishes' "$f" | cut -f1)"
-	check_cmp "stuck: systemctl list-jobs shows the job waiting for the device" \
+	check_cmp "system-stuck: systemctl list-jobs shows the job waiting for the device" \
 		"$(grep -c '^DIAG .*dev-ptpvmw.x2dnever.device.*start' "$f")" -ge 1
-	check_cmp "stuck: the journal's tail is shown" "$(sed -n '/^DIAG \$ journalctl -b/,$p' "$f" | grep -c '^DIAG ')" -ge 10
-	check_ok "stuck: the agent powered the machine off (QEMU exited by itself: $SYSTEM_BOOT_RC)" test "$SYSTEM_BOOT_RC" -ne 124
+	check_cmp "system-stuck: the journal's tail is shown" "$(sed -n '/^DIAG \$ journalctl -b/,$p' "$f" | grep -c '^DIAG ')" -ge 10
+	check_ok "system-stuck: the agent powered the machine off (QEMU exited by itself: $SYSTEM_BOOT_RC)" test "$SYSTEM_BOOT_RC" -ne 124
 }
