@@ -14,11 +14,20 @@
 # change the system for the next); the agent runs its guest_STAGE function
 # after each boot; its optional host() runs on the host after the last.
 
-# The order matters: the baseline is what the others are compared with.
+# The order matters: the baselines are what the others are compared with.
 # system-stuck (the harness's own test of a boot that hangs) runs only when
 # TESTS names it.
-SYSTEM_SCENARIOS="system-baseline system-present system-absent system-notvmware system-rpm-present system-rpm-absent"
+SYSTEM_SCENARIOS="system-baseline system-baseline-notvmware system-present system-absent system-notvmware system-rpm-present system-rpm-absent"
 SYSTEM_EXTRA_SCENARIOS="system-stuck"
+# What make check boots, as SERIES:SCENARIO[:STAGES] (a boot of the system
+# takes 30-60 s under TCG, and make check's budget is about ten minutes for
+# all of this): everything on 6.1; on 6.12, the kernel upgrade (present,
+# without the purge, which takes 2.5 minutes there: DKMS removes the module
+# from both kernels under TCG), its baseline and absent. SYSTEM_FULL=1 (and
+# make stress) boots every scenario on both series with all its stages.
+SYSTEM_QUICK="6.1:system-baseline 6.1:system-baseline-notvmware 6.1:system-present
+	6.1:system-absent 6.1:system-notvmware 6.1:system-rpm-present 6.1:system-rpm-absent
+	6.12:system-baseline 6.12:system-present:main 6.12:system-absent"
 # A chronyd start later than the same system's without our package by more
 # than this is a wait like systemd's 90 s device timeout. Boots under TCG on
 # a shared host vary by tens of seconds on their own, so this is coarse; the
@@ -58,18 +67,18 @@ system_agent_tar() {
 # scenario, or of the baseline's boot in the same series.
 system_stage_value() { sed -n "s/^VALUE $2=//p" "$RUN_DIR/$1/results.txt" 2>/dev/null | tail -n 1; }
 system_baseline_value() {
-	sed -n "s/^VALUE $1=//p" "$OUT/system/$SERIES/system-baseline/main/results.txt" 2>/dev/null | tail -n 1
+	sed -n "s/^VALUE $1=//p" "$OUT/system/$SERIES/${2:-system-baseline}/main/results.txt" 2>/dev/null | tail -n 1
 }
 
-# system_compare_with_baseline: chronyd's start after boot, against the
-# system without our package booted the same way in this run.
+# system_compare_with_baseline [BASELINE]: chronyd's start after boot,
+# against the system without our package booted the same way in this run
+# (BASELINE, default system-baseline: without the device).
 system_compare_with_baseline() {
 	local base ours
-	base=$(system_baseline_value chrony_start_us)
+	base=$(system_baseline_value chrony_start_us "${1:-system-baseline}")
 	ours=$(system_stage_value main chrony_start_us)
 	if [ -z "$base" ] || [ -z "$ours" ] || [ "$base" -le 0 ] 2>/dev/null; then
-		fail "$SYSTEM_NAME: chronyd starts no later than without the package (baseline boot)" \
-			"no figures to compare: baseline '${base:-none}', this boot '${ours:-none}'"
+		record NOTE "$SERIES" "$SYSTEM_NAME: chronyd's start not compared with the system without the package: no ${1:-system-baseline} boot in this run (SYSTEM_FULL=1 boots it)"
 		return 0
 	fi
 	record NOTE "$SERIES" "$SYSTEM_NAME: chronyd started $(awk -v a="$ours" 'BEGIN { printf "%.1f", a / 1e6 }') s after boot, without the package $(awk -v a="$base" 'BEGIN { printf "%.1f", a / 1e6 }') s: ratio $(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
@@ -115,9 +124,11 @@ $(tr -d '\r' <"$dir/console.log" | tail -n 25 | sed 's/^/          | /')"
 	return 1
 }
 
-# _system_scenario SERIES NAME: every stage of one scenario, then its host().
+# _system_scenario SERIES NAME [STAGES]: the scenario's stages (all, or the
+# ones named), then its host(). A stage learns on its command line which
+# stage comes next (ptpvmw.next), so that it prepares it or not.
 _system_scenario() {
-	local series=$1 name=$2 kind stage
+	local series=$1 name=$2 only=${3:-} kind stage next stages
 	SERIES=$series SYSTEM_NAME=$name
 	RUN_DIR=$OUT/system/$series/$name
 	rm -rf "$RUN_DIR"
@@ -135,9 +146,11 @@ _system_scenario() {
 	SYSTEM_VARIANT=$IMAGE_DIR
 	system_disk "$SYSTEM_VARIANT" "$RUN_DIR/disk.qcow2" ||
 		{ fail "$name: a copy-on-write disk over the $kind image" "qemu-img create failed"; return 0; }
-	for stage in $SYS_STAGES; do
+	stages=${only:-$SYS_STAGES}
+	for stage in $stages; do
+		next=$(echo "$stages" | tr ' ' '\n' | grep -A1 -x "$stage" | sed -n 2p)
 		say "[$series] system scenario $name, stage $stage ($kind image, $SYS_ENV; limit ${SYSTEM_BOOT_TIMEOUT}s)"
-		SYSTEM_EXTRA_KARGS=$SYS_KARGS \
+		SYSTEM_EXTRA_KARGS="$SYS_KARGS ptpvmw.next=${next:-none}" \
 			system_boot "$RUN_DIR/$stage" "$SYSTEM_VARIANT" "$SYS_ENV" "$name" "$stage" "$RUN_DIR/disk.qcow2"
 		echo "$series $name $stage $SYS_ENV $kind $(cat "$RUN_DIR/$stage/seconds")" >>"$OUT/system/boots.txt"
 		_system_record "$name" "$stage" "$RUN_DIR/$stage" || break
@@ -231,7 +244,7 @@ host_test_image_cache() {
 # host_test_system "SERIES...": the system scenarios TESTS selects (all by
 # default), for each series of the list that has a system image.
 host_test_system() {
-	local series_list=$1 series name names=""
+	local series_list=$1 series name names="" line
 	for name in $SYSTEM_SCENARIOS; do
 		selected "$name" && names="$names $name"
 	done
@@ -264,7 +277,16 @@ host_test_system() {
 			_system_upgrade_checks "$IMAGE_DIR"
 		fi
 		for name in $names; do
-			_system_scenario "$series" "$name"
+			if [ -n "${SYSTEM_FULL:-}" ] || [ "${STRESS_SCALE:-1}" -gt 1 ] || [[ " $SYSTEM_EXTRA_SCENARIOS " == *" $name "* ]]; then
+				_system_scenario "$series" "$name"
+				continue
+			fi
+			line=$(echo "$SYSTEM_QUICK" | tr -s ' \t\n' '\n' | grep -E "^$series:$name(:|\$)")
+			if [ -z "$line" ]; then
+				record NOTE "$series" "$name: not booted in make check on this series (SYSTEM_FULL=1 or make stress boot it)"
+				continue
+			fi
+			_system_scenario "$series" "$name" "$(echo "$line" | cut -s -d: -f3 | tr , ' ')"
 		done
 	done
 	_system_table

@@ -4,9 +4,9 @@
 # the 6.12 kernel and headers installed with apt, DKMS building for them by
 # Debian's hooks: the kernel upgrade) on a VMware VM with the precision
 # clock. Stage main: after the boot, with no command typed, chronyd waited
-# for the clock, was given it and locks on it. Then "apt-get purge" inside
-# the running system. Stage purged, the next boot: chronyd runs with its own
-# sources only, and nothing of ours is left.
+# for the clock, was given it and locks on it. Then, when stage purged comes
+# next, "apt-get purge" inside the running system. Stage purged, the next
+# boot: chronyd runs with its own sources only, and nothing of ours is left.
 SYS_IMAGE=pkg
 SYS_ENV=present
 SYS_STAGES="main purged"
@@ -15,6 +15,7 @@ guest_main() {
 	local out rc
 	check_clock_used "present" /lib/systemd/system/chrony.service.d/ptp-vmware.conf \
 		/etc/chrony/conf.d/ptp_vmw.conf
+	[ "$NEXT_STAGE" = purged ] || return 0
 	out=$(apt-get purge -y ptp-vmw-dkms 2>&1)
 	rc=$?
 	echo "$out"
@@ -43,8 +44,10 @@ guest_purged() {
 host() {
 	local want
 	want=$(system_baseline_value chrony_config_sha)
-	check_eq "system-present: purged: chronyd's configuration is byte for byte the one of the system that never had the package" \
-		"${want:-<no baseline>}" "$(system_stage_value purged chrony_config_sha)"
+	if [ -f "$RUN_DIR/purged/results.txt" ]; then
+		check_eq "system-present: purged: chronyd's configuration is byte for byte the one of the system that never had the package" \
+			"${want:-<no baseline>}" "$(system_stage_value purged chrony_config_sha)"
+	fi
 	check_eq "system-present: present: the system ran the kernel the boot loader would take ($(cat "$SYSTEM_VARIANT/release"))" \
 		"$(cat "$SYSTEM_VARIANT/release")" "$(system_stage_value main kernel_release)"
 }

@@ -22,16 +22,17 @@ exec 3>/dev/ttyS1
 # shellcheck source=tests/guest/system/system-lib.sh
 . "$HERE/system-lib.sh"
 
-scenario='' stage=main boot_wait=240
+scenario='' stage=main boot_wait=240 next=none
 # shellcheck disable=SC2013 # the command line is words
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	ptpvmw.scenario=*) scenario=${arg#ptpvmw.scenario=} ;;
 	ptpvmw.stage=*) stage=${arg#ptpvmw.stage=} ;;
 	ptpvmw.boot_wait=*) boot_wait=${arg#ptpvmw.boot_wait=} ;;
+	ptpvmw.next=*) next=${arg#ptpvmw.next=} ;;
 	esac
 done
-export SCENARIO=$scenario STAGE=$stage
+export SCENARIO=$scenario STAGE=$stage NEXT_STAGE=${next:-none}
 
 echo "START $scenario $stage $(uname -r)" >&3
 value agent_start_us "$(uptime_us)"
