@@ -12,7 +12,9 @@
 #   ioctl-fuzz                1,000,000 ioctls as root, 1,000,000 as tester
 #   host-time-step            chronyd watched 40 s after each step, then up
 #                             to 10 minutes until it selects the clock again
-# and the scenarios without counts (permissions, wrong environments). Ends
+# and the scenarios without counts (permissions, wrong environments), and
+# every system scenario on both series with all its stages (make check boots
+# a quick set of them: tests/host/system.sh, SYSTEM_QUICK). Ends
 # with the summary table (also in $PTP_VMW_OUT/summary.txt).
 #
 #   STRESS_SCALE=N   other multiple (default 10)
@@ -22,7 +24,7 @@
 . "$(dirname "$0")/lib/common.sh"
 
 export STRESS_SCALE=${STRESS_SCALE:-10}
-export TESTS=${TESTS:-"faults-* lifecycle-under-load ioctl-fuzz host-time-step permissions wrongenv-* nonvmware novmw0005 deadclock acpioff"}
+export TESTS=${TESTS:-"faults-* lifecycle-under-load ioctl-fuzz host-time-step permissions wrongenv-* nonvmware novmw0005 deadclock acpioff system-*"}
 
 say "ptp_vmw stress: STRESS_SCALE=$STRESS_SCALE; scenarios: $TESTS"
 say "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(uname -sr); guests under QEMU TCG"
