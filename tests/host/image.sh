@@ -470,7 +470,7 @@ system_boot() {
 	# getty-static (gettys on tty2-6 of a machine without a screen).
 	BOOT_KARGS="root=/dev/vda rw ptpvmw.stage=$stage ptpvmw.boot_wait=${SYSTEM_BOOT_WAIT:-240}"
 	BOOT_KARGS="$BOOT_KARGS systemd.mask=e2scrub_reap.service systemd.mask=getty-static.service ${SYSTEM_EXTRA_KARGS:-}"
-	BOOT_QEMU="-drive file=$disk,format=qcow2,if=virtio,cache=unsafe -drive file=$SYSTEM_AGENT_TAR,format=raw,if=virtio,readonly=on"
+	BOOT_QEMU="-drive file=$disk,format=qcow2,if=virtio,cache=unsafe -drive file=$SYSTEM_AGENT_TAR,format=raw,if=virtio,readonly=on ${SYSTEM_EXTRA_QEMU:-}"
 	_qemu_args "$name" "$run_dir"
 	printf '%q ' "${QARGS[@]}" >"$run_dir/qemu-command"
 	start=$(date +%s)

@@ -17,7 +17,7 @@
 # The order matters: the baselines are what the others are compared with.
 # system-stuck (the harness's own test of a boot that hangs) runs only when
 # TESTS names it.
-SYSTEM_SCENARIOS="system-baseline system-baseline-notvmware system-present system-absent system-notvmware system-rpm-present system-rpm-absent"
+SYSTEM_SCENARIOS="system-baseline system-baseline-notvmware system-present system-absent system-notvmware system-rpm-present system-rpm-absent system-refused"
 SYSTEM_EXTRA_SCENARIOS="system-stuck"
 # What make check boots, as SERIES:SCENARIO[:STAGES] (a boot of the system
 # takes 30-60 s under TCG, and make check's budget is about ten minutes for
@@ -134,7 +134,7 @@ _system_scenario() {
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	unset -f host
-	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_EXPECT_STUCK=''
+	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK=''
 	# shellcheck disable=SC1090
 	. "$TOP/tests/scenarios/$name.sh"
 	kind=$(system_variant_kind "$series" "$SYS_IMAGE")
@@ -150,7 +150,7 @@ _system_scenario() {
 	for stage in $stages; do
 		next=$(echo "$stages" | tr ' ' '\n' | grep -A1 -x "$stage" | sed -n 2p)
 		say "[$series] system scenario $name, stage $stage ($kind image, $SYS_ENV; limit ${SYSTEM_BOOT_TIMEOUT}s)"
-		SYSTEM_EXTRA_KARGS="$SYS_KARGS ptpvmw.next=${next:-none}" \
+		SYSTEM_EXTRA_KARGS="$SYS_KARGS ptpvmw.next=${next:-none}" SYSTEM_EXTRA_QEMU=$SYS_QEMU \
 			system_boot "$RUN_DIR/$stage" "$SYSTEM_VARIANT" "$SYS_ENV" "$name" "$stage" "$RUN_DIR/disk.qcow2"
 		echo "$series $name $stage $SYS_ENV $kind $(cat "$RUN_DIR/$stage/seconds")" >>"$OUT/system/boots.txt"
 		_system_record "$name" "$stage" "$RUN_DIR/$stage" || break
