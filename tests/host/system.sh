@@ -13,6 +13,9 @@
 # SYS_STAGES (the boots, in order, on one copy-on-write disk: a stage may
 # change the system for the next); the agent runs its guest_STAGE function
 # after each boot; its optional host() runs on the host after the last.
+# Optional: SYS_KARGS and SYS_QEMU (more kernel and QEMU arguments),
+# SYS_SERIES (the series it applies to), SYS_EXPECT_STUCK=yes (the boot is
+# meant not to finish: host() judges the agent's report).
 
 # The order matters: the baselines are what the others are compared with.
 # system-stuck (the harness's own test of a boot that hangs) runs only when
@@ -134,9 +137,13 @@ _system_scenario() {
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	unset -f host
-	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK=''
+	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES=''
 	# shellcheck disable=SC1090
 	. "$TOP/tests/scenarios/$name.sh"
+	if [ -n "$SYS_SERIES" ] && [[ " $SYS_SERIES " != *" $series "* ]]; then
+		record NOTE "$series" "$name: skipped: it runs on series $SYS_SERIES only"
+		return 0
+	fi
 	kind=$(system_variant_kind "$series" "$SYS_IMAGE")
 	if [ -z "$kind" ]; then
 		record NOTE "$series" "$name: skipped: its image ($SYS_IMAGE) is proven on series 6.1 only (paths only; a RHEL-like system cannot be booted here)"
