@@ -219,6 +219,7 @@ host_test_dkms() {
 	ovl_new dkms
 	ovl_fast_dpkg dkms
 	mkdir -p "$(ovl_upper dkms)/build/src"
+	# shellcheck disable=SC2086 # DRIVER_FILES: a list of paths
 	(cd "$TOP" && cp --parents $DRIVER_FILES "$(ovl_upper dkms)/build/src/" &&
 		cp -r packaging "$(ovl_upper dkms)/build/src/")
 	stage_intree dkms "${kvers[@]}"

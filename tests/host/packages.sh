@@ -63,6 +63,7 @@ host_test_packages() {
 	ovl_fast_dpkg pkg
 	src=$(ovl_upper pkg)/build/ptp-vmw
 	mkdir -p "$src"
+	# shellcheck disable=SC2086 # DRIVER_FILES: a list of paths
 	(cd "$TOP" && cp --parents $DRIVER_FILES "$src/" && cp -r debian dist packaging README.md "$src/")
 
 	# ---- One version string, then building with the README's commands ---
