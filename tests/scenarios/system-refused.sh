@@ -12,7 +12,7 @@ SYS_STAGES=main
 SYS_QEMU="-global vmport.pclk=false"
 
 guest_main() {
-	local n=refused held dev_job
+	local n=refused held dev_job t_exp t_out job
 	report_times
 	check_no_failed_units "$n: systemctl --failed is empty"
 	check_chrony_own_sources_only "$n"
@@ -25,7 +25,16 @@ guest_main() {
 	value held_ms "$held"
 	check_cmp "$n: chronyd waited for the clock no longer than the generator's 30 s bound (+5 s) ($held ms)" \
 		"$held" -le 35000
-	check_cmp "$n: ... and it did wait, so the bound is what ended the wait ($held ms >= 20 s)" "$held" -ge 20000
+	# The job's own clock: from "Expecting device" to "timed out" is the
+	# generator's JobRunningTimeoutSec, and chronyd starts right after.
+	t_exp=$(journal_mono_ms 'Expecting device dev-ptp_vmware.device')
+	t_out=$(journal_mono_ms 'dev-ptp_vmware.device/start timed out')
+	job=$((${t_out:-0} - ${t_exp:-0}))
+	value device_job_ms "$job"
+	check_cmp "$n: the device job lasted the generator's 30 s ($job ms >= 29 s) ..." "$job" -ge 29000
+	check_cmp "$n: ... not systemd's 90 s ($job ms <= 32 s)" "$job" -le 32000
+	check_cmp "$n: chronyd's start began within 3 s of the timeout ($(($(unit_prop chrony.service InactiveExitTimestampMonotonic) / 1000 - ${t_out:-0})) ms)" \
+		"$(($(unit_prop chrony.service InactiveExitTimestampMonotonic) / 1000 - ${t_out:-0}))" -le 3000
 	check_eq "$n: one log line from us, pointing at dmesg" \
 		"ptp_vmw: chrony does not use the VMware host clock: the VMware precision clock (ACPI VMW0005) did not appear as /dev/ptp_vmware; see: dmesg | grep ptp_vmw" \
 		"$(our_log_lines)"

@@ -10,6 +10,13 @@ uptime_us() { awk '{ printf "%d\n", $1 * 1000000 }' /proc/uptime; }
 # unit_prop UNIT PROPERTY: one property as systemctl shows it.
 unit_prop() { systemctl show -P "$2" "$1" 2>/dev/null; }
 
+# journal_mono_ms TEXT: when the journal first says TEXT, in ms since boot
+# (empty when it never does).
+journal_mono_ms() {
+	journalctl -b -o short-monotonic --no-pager 2>/dev/null | grep -m1 -F "$1" |
+		sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p' | sed 's/^0*\([0-9]\)/\1/'
+}
+
 # diag CMD...: CMD's output as DIAG lines (evidence the host shows on failure).
 diag() {
 	echo "DIAG \$ $*" >&3
