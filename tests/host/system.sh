@@ -114,7 +114,7 @@ $diag}"
 # stage comes next (ptpvmw.next), so that it prepares it or not.
 _system_scenario() {
 	local series=$1 name=$2 only=${3:-} kind stage next stages
-	SERIES=$series SYSTEM_NAME=$name
+	SERIES=$series
 	result_context "$series" "$name"
 	RUN_DIR=$OUT/system/$series/$name
 	rm -rf "$RUN_DIR"

@@ -19,7 +19,7 @@ guest_main() {
 }
 
 host() {
-	local f=$RUN_DIR/main/results.txt
+	local f="$RUN_DIR/main/results.txt"
 	check_eq "the agent reported the unfinished boot itself (its 30 s deadline, not the host's timeout)" \
 		"FAIL the boot finishes within 30 s (systemctl is-system-running --wait)" \
 		"$(grep -m1 '^FAIL the boot finishes' "$f" | cut -f1)"

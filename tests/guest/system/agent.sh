@@ -17,7 +17,7 @@ mkdir -p /run/ptpvmw-tools && mount -t tmpfs -o mode=0755 ptpvmw-tools /run/ptpv
 export PATH=/run/ptpvmw-tools:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 exec 3>/dev/ttyS1
-PTPVMW_LIB=$HERE
+export PTPVMW_LIB="$HERE"
 # shellcheck source=/dev/null # tests/guest/lib.sh, checked on its own
 . "$HERE/lib.sh"
 # shellcheck source=tests/guest/system/system-lib.sh
@@ -33,7 +33,7 @@ for arg in $(cat /proc/cmdline); do
 	ptpvmw.next=*) next=${arg#ptpvmw.next=} ;;
 	esac
 done
-export SCENARIO=$scenario STAGE=$stage NEXT_STAGE=${next:-none}
+export SCENARIO="$scenario" STAGE="$stage" NEXT_STAGE="${next:-none}"
 
 echo "START $scenario $stage $(uname -r)" >&3
 value agent_start_us "$(uptime_us)"

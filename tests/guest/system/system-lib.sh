@@ -164,7 +164,7 @@ held_ms() {
 # its start and locks on it; DROPIN and CONF are where this package layout
 # puts the static drop-in and the chrony file.
 check_clock_used() {
-	local n=$1 dropin=$2 conf=$3 dev_us start_us wait lock off i t0 lines mod
+	local n="$1" dropin="$2" conf="$3" dev_us start_us wait lock off i t0 lines mod
 	report_times
 	check_no_failed_units "$n: systemctl --failed is empty"
 	check_ok "$n: our ptp_vmw is loaded (udev autoloaded it for VMW0005)" our_module_loaded
@@ -236,7 +236,7 @@ check_clock_used() {
 # not wait for it, chronyd runs with its own sources, nothing of ours is
 # loaded, and our one log line says REASON.
 check_clock_not_used() {
-	local n=$1 reason=$2 lines taint held
+	local n="$1" reason="$2" lines taint held
 	report_times
 	check_no_failed_units "$n: systemctl --failed is empty"
 	check_chrony_own_sources_only "$n"
