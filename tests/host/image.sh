@@ -219,13 +219,29 @@ _image_seal() {
 	mv "$dir/complete.tmp" "$dir/complete"
 }
 
-# _image_prune KIND KEEP: remove the cached builds of KIND other than KEEP.
+# _image_prune KIND KEEP: remove the cached builds of KIND other than KEEP
+# and the IMAGE_KEEP (default 2) used last: several checkouts (a branch
+# beside main) share the cache, and one must not delete what another is
+# about to boot. _image_used marks a build as used.
+IMAGE_KEEP=${PTP_VMW_IMAGE_KEEP:-2}
+_image_used() { touch "$1/used" 2>/dev/null; }
 _image_prune() {
-	local d
-	for d in "$IMAGE_CACHE/$1"-*/; do
-		[ -d "$d" ] || continue
-		[ "${d%/}" = "$IMAGE_CACHE/$1-$2" ] || rm -rf "${d%/}"
+	local d n=0
+	# shellcheck disable=SC2045 # our own cache directories, newest first
+	for d in $(ls -dt "$IMAGE_CACHE/$1"-*/used 2>/dev/null); do
+		d=${d%/used}
+		n=$((n + 1))
+		[ "$d" = "$IMAGE_CACHE/$1-$2" ] && continue
+		[ "$n" -le "$IMAGE_KEEP" ] && continue
+		say "system image: removing $d (not among the $IMAGE_KEEP $1 builds used last)"
+		rm -rf "$d"
 	done
+	# Builds from before the used stamps, or never finished.
+	for d in "$IMAGE_CACHE/$1"-*/; do
+		d=${d%/}
+		[ -d "$d" ] && [ ! -e "$d/used" ] && [ "$d" != "$IMAGE_CACHE/$1-$2" ] && rm -rf "$d"
+	done
+	return 0
 }
 
 # image_base: the cached base tree; sets IMAGE_BASE (its root) and
@@ -247,9 +263,11 @@ image_base() {
 			{ _image_unlock; die "building the system image failed (step and log named above)"; }
 		_image_seal "$dir" "$IMAGE_BASE_KEY"
 		echo "$(($(date +%s) - start))" >"$dir/build-seconds"
+		_image_used "$dir"
 		_image_prune base "$IMAGE_BASE_KEY"
 		say "system image: base built in $(cat "$dir/build-seconds") s ($dir)"
 	fi
+	_image_used "$dir"
 	_image_unlock
 	IMAGE_BASE=$dir/root
 	export IMAGE_BASE IMAGE_BASE_KEY IMAGE_KVER IMAGE_KPKG
@@ -298,8 +316,10 @@ image_packages() {
 		(step "building this checkout's .deb and .rpm" "$OUT/image/packages-build.log" \
 			_image_build_packages "$dir") || { _image_unlock; die "building the packages failed (log named above)"; }
 		echo "$IMAGE_PKG_KEY" >"$dir/complete"
+		_image_used "$dir"
 		_image_prune pkgs "$IMAGE_PKG_KEY"
 	fi
+	_image_used "$dir"
 	_image_unlock
 	IMAGE_DEB=$(ls "$dir"/ptp-vmw-dkms_*_all.deb)
 	IMAGE_RPM=$(ls "$dir"/ptp-vmw-dkms-*.noarch.rpm)
@@ -432,9 +452,11 @@ image_variant() {
 		rm -rf "$dir/work" "$dir/merged"
 		_image_seal "$dir" "$key"
 		echo "$(($(date +%s) - start))" >"$dir/build-seconds"
+		_image_used "$dir"
 		_image_prune "$kind" "$key"
 		say "system image: variant $kind built in $(cat "$dir/build-seconds") s (kernel $(cat "$dir/release"))"
 	fi
+	_image_used "$dir"
 	_image_unlock
 	IMAGE_DIR=$dir
 }
