@@ -139,7 +139,11 @@ start_chronyd() {
 	if [ -x /usr/libexec/ptp_vmw/ptp-vmware-chrony ]; then
 		/usr/libexec/ptp_vmw/ptp-vmware-chrony prepare
 	fi
-	chronyd -u root -f /etc/chrony/chrony.conf "$@"
+	chronyd -u root -f /etc/chrony/chrony.conf "$@" || return
+	# And what its ExecStartPost does once chronyd runs.
+	if [ -x /usr/libexec/ptp_vmw/ptp-vmware-chrony ]; then
+		/usr/libexec/ptp_vmw/ptp-vmware-chrony started
+	fi
 }
 
 # host_minus_sys_ns: the host's time (straight from the backdoor, no driver)

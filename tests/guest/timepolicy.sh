@@ -6,22 +6,28 @@
 
 # The leap second every scenario uses: the last one in right/UTC, at the end
 # of 2016-12-31 (2017-01-01T00:00:00Z, 1483228800 s since the epoch).
+# shellcheck disable=SC2034 # used by the scenarios that source this
 LEAP_S=1483228800
 NS=1000000000
 
-# tp_start POLICY_LINES...: the package's files where the .deb puts them,
-# the switch set to POLICY_LINES ("KEY=VALUE" each, or nothing for the
-# defaults), udev (which loads the driver and links /dev/ptp_vmware), and
-# chronyd as the package's unit starts it. Fails the check and returns 1
-# when chronyd does not lock onto the clock within 40 s.
+# tp_start SETTINGS...: the package's files where the .deb puts them, its
+# switch (/etc/default/ptp-vmware) holding SETTINGS ("KEY=VALUE" each, or
+# nothing for the defaults), udev (which loads the driver and links
+# /dev/ptp_vmware), and chronyd as the package's unit starts it. With
+# TP_NO_LEAPSECTZ set, the time zone database's right/ zones are hidden
+# first, as on a Debian 13 system without tzdata-legacy: then neither
+# chrony.conf's leapsectz nor the package's can load, and chrony knows of
+# no leap second. Fails the check and returns 1 when chronyd does not lock
+# onto the clock within 40 s.
 tp_start() {
-	local lock
+	local lock kv
 	install_dist
 	mkdir -p /etc/default
 	: >/etc/default/ptp-vmware
 	for kv in "$@"; do
 		echo "$kv" >>/etc/default/ptp-vmware
 	done
+	[ -z "${TP_NO_LEAPSECTZ:-}" ] || mv /usr/share/zoneinfo/right /usr/share/zoneinfo/right.hidden
 	start_udev
 	check_ok "udev loaded the driver and linked /dev/ptp_vmware" test -c /dev/ptp_vmware || return 1
 	# chronyd's own log, and its measurements and its tracking, one line a
@@ -93,7 +99,7 @@ tp_chrony_steps() { grep -c 'System clock was stepped' /var/log/chrony/chronyd.l
 # host again, for good, within BOUND_S. Values NAME_follow_ms (how long it
 # was more than 1 ms off) and NAME_chrony (stepped or slewed).
 tp_step_follow() {
-	local name=$1 size=$2 secs=$3 bound=$4 before after jump k=0 steps s action
+	local name="$1" size="$2" secs="$3" bound="$4" before after jump k=0 steps s action
 	before=$(host_minus_sys_ns)
 	while [ $k -lt 400 ]; do
 		guestctl backdoor 500 >/dev/null

@@ -101,8 +101,8 @@ host_test_generator() {
 	check_eq "device and a built-in driver (modules.builtin): the same drop-ins" "$want" "$(_fleet_gen "$r")"
 
 	_fleet_tree "$r" vmware acpi device alias link tz
-	check_eq "clock there: ExecStartPre says it is used, and succeeds" \
-		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware (/dev/ptp0, refid VMW) exit=0" \
+	check_eq "clock there: ExecStartPre says it is used, and how (the defaults), and succeeds" \
+		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware (/dev/ptp0, refid VMW); leap seconds inserted by the kernel (right/UTC); steps of the host's clock followed exit=0" \
 		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
 	check_eq "clock there: chronyd gets the refclock and leapsectz right/UTC" \
 		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;leapsectz right/UTC;" \
@@ -115,6 +115,50 @@ host_test_generator() {
 	check_eq "clock there but no right/UTC (tzdata-legacy missing): the refclock without leapsectz" \
 		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;" \
 		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
+	check_match "clock there but no right/UTC: the log line says how to get leap seconds" \
+		"no leap-second data: .*apt-get install tzdata-legacy" "$(_fleet_prepare "$r")"
+
+	# The administrator's switch: /etc/default/ptp-vmware (Debian) or
+	# /etc/sysconfig/ptp-vmware (RHEL-like).
+	_fleet_tree "$r" vmware acpi device alias link tz
+	mkdir -p "$r/etc/default" "$r/etc/sysconfig"
+	echo 'PTP_VMW_HOST_LEAP=smear' >"$r/etc/default/ptp-vmware"
+	check_match "PTP_VMW_HOST_LEAP=smear: the log line says so" \
+		"; leap seconds smeared by the host \\(PTP_VMW_HOST_LEAP=smear\\);" "$(_fleet_prepare "$r")"
+	check_eq "PTP_VMW_HOST_LEAP=smear: chronyd applies no leap second of its own (leapsecmode ignore)" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;leapsecmode ignore;" \
+		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
+	rm -f "$r/etc/default/ptp-vmware"
+	echo 'PTP_VMW_HOST_LEAP="smear"' >"$r/etc/sysconfig/ptp-vmware"
+	_fleet_prepare "$r" >/dev/null
+	check_match "PTP_VMW_HOST_LEAP=\"smear\" in /etc/sysconfig/ptp-vmware (RHEL-like) is read too" \
+		"leapsecmode ignore" "$(cat "$r/run/ptp_vmw-chrony.conf" 2>&1)"
+	echo 'PTP_VMW_HOST_LEAP=sometimes' >"$r/etc/sysconfig/ptp-vmware"
+	check_match "an unknown value: the default (step), and the log line says so" \
+		"PTP_VMW_HOST_LEAP=sometimes is not one of: step smear, using step exit=0" \
+		"$(_fleet_prepare "$r" | tr '\n' ' ')"
+	check_match "an unknown value: leapsectz right/UTC, as by default" \
+		"^leapsectz right/UTC" "$(cat "$r/run/ptp_vmw-chrony.conf" 2>&1)"
+	rm -f "$r/etc/sysconfig/ptp-vmware"
+	# ExecStartPost: chronyc makestep 1 -1 when chronyd got the clock (a
+	# stand-in chronyc records what it was asked), nothing otherwise.
+	printf '#!/bin/sh\necho "$*" >>"%s/chronyc.args"\n' "$r" >"$r/chronyc"
+	chmod +x "$r/chronyc"
+	out=$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started)
+	check_eq "clock given to chronyd: ExecStartPost tells it to follow the host's steps" \
+		"-n makestep 1 -1" "$(cat "$r/chronyc.args" 2>&1)"
+	check_eq "... and logs nothing (prepare's line said it)" "" "$out"
+	rm -f "$r/chronyc.args"
+	echo 'PTP_VMW_FOLLOW_HOST_STEPS=no' >"$r/etc/default/ptp-vmware"
+	check_match "PTP_VMW_FOLLOW_HOST_STEPS=no: the log line says steps are slewed" \
+		"steps of the host's clock slewed \\(PTP_VMW_FOLLOW_HOST_STEPS=no\\)" "$(_fleet_prepare "$r")"
+	PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started >/dev/null
+	check_eq "PTP_VMW_FOLLOW_HOST_STEPS=no: chrony.conf's makestep rules, chronyc is not asked" \
+		"" "$(cat "$r/chronyc.args" 2>/dev/null)"
+	rm -f "$r/etc/default/ptp-vmware" "$r/run/ptp_vmw-chrony.conf"
+	PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started >/dev/null
+	check_eq "no clock given to chronyd: ExecStartPost asks chronyc nothing" \
+		"" "$(cat "$r/chronyc.args" 2>/dev/null)"
 	# (root writes through any mode bits: a file where the directory goes.)
 	rm -rf "$r/run" && : >"$r/run"
 	check_match "a /run it cannot write: ExecStartPre says so and still exits 0" \
@@ -135,7 +179,7 @@ host_test_generator() {
 FLEET_SUITES=${FLEET_SUITES:-"bullseye:5.10 trixie:trixie"}
 FLEET_SUITE_PKGS="dkms chrony tzdata"
 host_test_deb_suites() {
-	local pair suite series line kver deb log fails0 version extra
+	local pair suite series line kver deb log fails0 version out
 	image_packages
 	deb=${IMAGE_DEB##*/}
 	version=$(project_version)
@@ -153,10 +197,8 @@ host_test_deb_suites() {
 			continue
 		fi
 		kver=$line
-		extra=""
-		[ "$suite" = trixie ] && extra=tzdata-legacy
 		# shellcheck disable=SC2086 # lists
-		chroot_ensure "$suite" $FLEET_SUITE_PKGS $extra || {
+		chroot_ensure "$suite" $FLEET_SUITE_PKGS || {
 			fail "$suite: dkms, chrony and tzdata install from $suite's archive" "see the step named above"
 			continue
 		}
@@ -168,6 +210,9 @@ host_test_deb_suites() {
 			ovl_fast_dpkg "suite-$suite"
 			mkdir -p "$(ovl_upper "suite-$suite")/build/checkout"
 			cp "$IMAGE_DEB" "$(ovl_upper "suite-$suite")/build/"
+			# Debian 13 keeps right/UTC in tzdata-legacy: the package must
+			# bring it (an earlier run of the cached chroot may have it).
+			ovl_run "suite-$suite" sh -c 'dpkg --purge tzdata-legacy' >/dev/null 2>&1
 			log=$OUT/deb-$suite-install.log
 			# The README's command, from where dpkg-buildpackage leaves the .deb.
 			check_step "$suite: apt-get install ../$deb succeeds (dkms $suite's own)" "$log" \
@@ -184,6 +229,17 @@ host_test_deb_suites() {
 				"$(ovl_run "suite-$suite" modinfo -k "$kver" -F version "$MODNAME" 2>&1)"
 			check_eq "$suite: the generator is in systemd's generator directory" "/usr/libexec/ptp_vmw/ptp-vmware-chrony" \
 				"$(ovl_run "suite-$suite" readlink -f /lib/systemd/system-generators/ptp-vmware-generator 2>&1)"
+			# Where chrony looks for leap seconds: the package's own line, as
+			# its helper writes it for a clock that is there, read by this
+			# suite's chronyd (-Q: nothing is set), which says what it found.
+			# shellcheck disable=SC2016 # expanded by the sh it runs
+			out=$(ovl_run "suite-$suite" sh -c 'mknod /dev/ptp_vmware c 1 3 &&
+				/usr/libexec/ptp_vmw/ptp-vmware-chrony prepare &&
+				grep "^leapsectz" /run/ptp_vmw-chrony.conf >/tmp/leap.conf &&
+				cat /tmp/leap.conf && timeout 20 chronyd -Q -L 0 -f /tmp/leap.conf' 2>&1)
+			echo "$out" >"$OUT/deb-$suite-leapsectz.log"
+			check_has "$suite: chronyd finds the leap seconds the package's leapsectz names" \
+				"Using right/UTC timezone to obtain leap second data" "$out"
 			log=$OUT/deb-$suite-purge.log
 			check_step "$suite: apt-get purge ptp-vmw-dkms succeeds" "$log" \
 				ovl_run "suite-$suite" apt-get purge -y -o DPkg::Lock::Timeout=60 ptp-vmw-dkms

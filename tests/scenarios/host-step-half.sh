@@ -15,7 +15,7 @@ guest() {
 	# shellcheck source=/dev/null # in the guest only
 	. /opt/ptpvmw/timepolicy.sh
 	tp_start || return
-	tp_step_follow plus_half_s 500000000 30 20
-	tp_step_follow minus_half_s -500000000 30 20
+	tp_step_follow plus_half_s 500000000 25 20
+	tp_step_follow minus_half_s -500000000 25 20
 	cat /var/log/chrony/chronyd.log
 }

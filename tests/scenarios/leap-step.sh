@@ -3,13 +3,13 @@
 # policy the package ships: chrony learns of the leap from right/UTC and
 # announces it before midnight, the guest's kernel inserts 23:59:60 itself,
 # and from 2 s after the leap on the guest is within 1 ms of the host with
-# no step by chrony. The guest's clock starts 40 s before the leap.
+# no step by chrony. The guest's clock starts 32 s before the leap.
 : # a command first: a directive before any applies to the whole file
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="time-policy"
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
-BOOT_QEMU="-global vmport.pclk-start-utc=2016-12-31T23:59:20Z
-	-global vmport.pclk-leap-at=2017-01-01T00:00:00Z -rtc base=2016-12-31T23:59:20"
+BOOT_QEMU="-global vmport.pclk-start-utc=2016-12-31T23:59:28Z
+	-global vmport.pclk-leap-at=2017-01-01T00:00:00Z -rtc base=2016-12-31T23:59:28"
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 BOOT_TIMEOUT=240
 

@@ -210,7 +210,7 @@ check_clock_used() {
 		sh -c "grep -qx 'include /run/ptp_vmw-chrony\*.conf' '$conf'"
 	lines=$(our_log_lines)
 	check_eq "$n: one log line from ptp-vmware-chrony, saying the host clock is used" \
-		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware ($(readlink -f /dev/ptp_vmware), refid VMW)" "$lines"
+		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware ($(readlink -f /dev/ptp_vmware), refid VMW); leap seconds inserted by the kernel (right/UTC); steps of the host's clock followed" "$lines"
 	# chronyd locks on the clock: the system clock within 1 ms of the host.
 	t0=$(uptime_us)
 	lock=
