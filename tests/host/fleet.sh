@@ -105,7 +105,7 @@ host_test_generator() {
 		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware (/dev/ptp0, refid VMW); leap seconds inserted by the kernel (right/UTC); steps of the host's clock followed exit=0" \
 		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
 	check_eq "clock there: chronyd gets the refclock and leapsectz right/UTC" \
-		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;leapsectz right/UTC;" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;leapsectz right/UTC;" \
 		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
 	rm -f "$r/dev/ptp_vmware"
 	_fleet_prepare "$r" >/dev/null
@@ -113,7 +113,7 @@ host_test_generator() {
 	_fleet_tree "$r" vmware acpi device alias link
 	_fleet_prepare "$r" >/dev/null
 	check_eq "clock there but no right/UTC (tzdata-legacy missing): the refclock without leapsectz" \
-		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;" \
 		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
 	check_match "clock there but no right/UTC: the log line says how to get leap seconds" \
 		"no leap-second data: .*apt-get install tzdata-legacy" "$(_fleet_prepare "$r")"
@@ -126,7 +126,7 @@ host_test_generator() {
 	check_match "PTP_VMW_HOST_LEAP=smear: the log line says so" \
 		"; leap seconds smeared by the host \\(PTP_VMW_HOST_LEAP=smear\\);" "$(_fleet_prepare "$r")"
 	check_eq "PTP_VMW_HOST_LEAP=smear: chronyd applies no leap second of its own (leapsecmode ignore)" \
-		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW;leapsecmode ignore;" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;leapsecmode ignore;" \
 		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
 	rm -f "$r/etc/default/ptp-vmware"
 	echo 'PTP_VMW_HOST_LEAP="smear"' >"$r/etc/sysconfig/ptp-vmware"

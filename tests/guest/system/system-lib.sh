@@ -205,7 +205,7 @@ check_clock_used() {
 	diag systemd-analyze critical-chain chrony.service
 	diag sh -c "journalctl -b -o short-monotonic --no-pager | grep -E 'ptp_vmw|ptp_vmware|Coldplug|udev-trigger|Starting chrony' | head -n 20"
 	check_eq "$n: chronyd was given the refclock by ptp-vmware-chrony at its start" \
-		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 refid VMW" "$(chrony_refclocks)"
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW" "$(chrony_refclocks)"
 	check_ok "$n: chronyd read it through the package's chrony file ($conf)" \
 		sh -c "grep -qx 'include /run/ptp_vmw-chrony\*.conf' '$conf'"
 	lines=$(our_log_lines)
