@@ -56,12 +56,14 @@ tp_watch_until() {
 }
 
 # tp_summary FILE EVENT_S FROM_MS: figures of a timewatch trace around an
-# event at host time EVENT_S, as key=value: t_event_ms (first sample whose
-# host time reached the event), max_before_ns (|host - guest| over the 5 s
-# before it), max_after_ns (from FROM_MS after it to the end), max_ns (the
-# whole trace), bad_ms (from the event to the last sample off by more than
-# 1 ms), ins_before (samples in TIME_INS before it), oop (samples in
-# TIME_OOP), samples.
+# event at host time EVENT_S, as key=value: t_event_ms (the first sample
+# whose host time reached the event, or went back: a stepping host repeats
+# 23:59:59 and reaches midnight only a second after its leap),
+# max_before_ns (|host - guest| over the 5 s before it), max_after_ns (from
+# FROM_MS after it to the end), max_near_ns (from 5 s before it to the
+# end), max_ns (the whole trace, from just after chronyd's lock), bad_ms
+# (from the event to the last sample off by more than 1 ms), ins_before
+# (samples in TIME_INS before it), oop (samples in TIME_OOP), samples.
 tp_summary() {
 	awk -v ev="$2" -v from="$3" '
 	function abs(x) { return x < 0 ? -x : x }
@@ -70,7 +72,9 @@ tp_summary() {
 		if (f["host_ns"] == "fail") next
 		n++
 		t[n] = f["t_ms"] + 0; d[n] = f["diff_ns"] + 0; st[n] = f["state"] + 0
-		if (te == "" && f["host_ns"] / 1e9 >= ev) te = t[n]
+		h = f["host_ns"] / 1e9
+		if (te == "" && (h >= ev || (n > 1 && h < prev))) te = t[n]
+		prev = h
 	}
 	END {
 		if (te == "") { print "t_event_ms=none samples=" n; exit }
@@ -79,12 +83,15 @@ tp_summary() {
 			if (a > max) max = a
 			if (t[i] < te && t[i] >= te - 5000 && a > mb) mb = a
 			if (t[i] >= te + from && a > ma) ma = a
+			if (t[i] >= te - 5000 && a > mn) mn = a
 			if (t[i] >= te && a > 1000000) bad = t[i] - te
 			if (t[i] < te && st[i] == 1) ins++
 			if (st[i] == 3) oop++
 		}
-		printf "t_event_ms=%d max_before_ns=%d max_after_ns=%d max_ns=%d bad_ms=%d ins_before=%d oop=%d samples=%d\n",
-			te, mb, ma, max, bad, ins, oop, n
+		# %.0f: busybox awk prints %d through a 32-bit int (an hour in ns
+		# would read -2147483648).
+		printf "t_event_ms=%.0f max_before_ns=%.0f max_after_ns=%.0f max_near_ns=%.0f max_ns=%.0f bad_ms=%.0f ins_before=%d oop=%d samples=%d\n",
+			te, mb, ma, mn, max, bad, ins, oop, n
 	}' "$1"
 }
 
