@@ -95,6 +95,23 @@ tp_summary() {
 	}' "$1"
 }
 
+# tp_leap_watch SECONDS FROM_MS: the guest watched against the host until
+# SECONDS past the leap, summarised (tp_summary from FROM_MS after it) into
+# TP_SUMMARY, printed and kept as the value leap_summary; checks that the
+# host's clock reached the leap while the guest watched. Returns 1 if not.
+tp_leap_watch() {
+	TP_SUMMARY=
+	if ! tp_watch_until $((LEAP_S + $1)) 100 /tmp/trace; then
+		fail "the host's clock reaches midnight" "$(tail -n 2 /tmp/trace)"
+		return 1
+	fi
+	TP_SUMMARY=$(tp_summary /tmp/trace "$LEAP_S" "$2")
+	echo "$TP_SUMMARY"
+	value leap_summary "$(echo "$TP_SUMMARY" | tr ' ' ',')"
+	check_match "the host's clock reached midnight while the guest watched" \
+		'^t_event_ms=[0-9]' "$TP_SUMMARY"
+}
+
 # tp_chrony_steps: how often chronyd stepped the clock (its log says
 # "System clock wrong by ..." and then steps, or starts a slew for a
 # smaller error).

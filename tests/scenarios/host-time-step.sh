@@ -4,10 +4,11 @@
 # later by -1 h. Thousands of triples (backdoor, driver, backdoor) show every
 # driver reading lies between the host's answers around it: no filtering, no
 # smoothing, no hidden state. The reader sees only successes and chronyd
-# keeps running. What chronyd does with its configured makestep (Debian's
-# "makestep 1 3": step only in its first three updates) is recorded as
-# chrony_* values, not judged: that is chrony's policy, not the driver's. In
-# make stress it is given up to 10 minutes to select the clock again.
+# keeps running. What chronyd does under the package's time policy (it
+# steps whenever it is more than 1 s off: docs/time-policy.md; chrony.conf's
+# own makestep line is recorded too) is recorded as chrony_* values, not
+# judged: host-step-hour judges that. In make stress it is given up to 10
+# minutes to select the clock again.
 : # a command first: a directive before any applies to the whole file
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="stress"
