@@ -225,11 +225,13 @@ $(_tail_of "$dir/console.log" 15)"
 
 # run_scenario SERIES NAME [live]: boot the scenario on the prepared kernel
 # (KDIR_IMAGE, GUEST_INITRD) and record everything it proved under
-# SERIES/NAME. RUNS (default $OUT/runs) is where each boot's files go.
+# SERIES/NAME. RUNS (default $OUT/runs) is where each boot's files go;
+# RUN_LABEL, if set, replaces NAME in both (the same boot again, filed
+# apart: make bench's repeat of its deterministic boot).
 run_scenario() {
 	local series=$1 name=$2 live=${3:-}
-	result_context "$series" "$name"
-	RUN_DIR=${RUNS:-$OUT/runs}/$series/$name
+	result_context "$series" "${RUN_LABEL:-$name}"
+	RUN_DIR=${RUNS:-$OUT/runs}/$series/${RUN_LABEL:-$name}
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	scenario_load "$name"

@@ -135,7 +135,8 @@ guest_project() {
 		_build_tools "$root" "$stage/opt/ptpvmw/tools"
 	cp "$TOP/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
-	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/guest/bench-calls.sh" "$TOP/tests/lib/checks.sh" "$stage/opt/ptpvmw/"
+	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/guest/bench.sh" "$TOP/tests/guest/bench-calls.sh" \
+		"$TOP/tests/lib/checks.sh" "$stage/opt/ptpvmw/"
 	cp -r "$TOP/tests/scenarios" "$stage/opt/ptpvmw/scenarios"
 	[ -d "$TOP/dist" ] && cp -r "$TOP/dist" "$stage/opt/ptpvmw/dist"
 	GUEST_PROJECT=$OUT/guest-project.cpio
