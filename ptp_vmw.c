@@ -7,17 +7,22 @@
  * /dev/ptpN so that chrony (refclock PHC) or phc2sys can keep the guest's
  * system clock on the host's.
  *
- * The file reads top to bottom: the protocol (one hypercall), the clock
- * operations, the operator counters, the device glue, module init and exit.
+ * The file reads top to bottom: the per-device state, the protocol (one
+ * hypercall), the clock operations, the operator counters, the device glue,
+ * module init and exit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/acpi.h>
+#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/irqflags.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/platform_device.h>
+#include <linux/ptp_clock_kernel.h>
+#include <linux/ratelimit.h>
 #include <linux/sysfs.h>
 #include <linux/time64.h>
 #include <asm/hypervisor.h>
@@ -28,6 +33,66 @@
 #if !IS_REACHABLE(CONFIG_PTP_1588_CLOCK)
 #error "ptp_vmw needs a kernel with CONFIG_PTP_1588_CLOCK"
 #endif
+
+/* ---- Per-device state ------------------------------------------------ */
+
+/* The device the platform driver binds: ACPI _HID, or our own when ACPI is off. */
+#define PTP_VMW_ACPI_HID	"VMW0005"
+#define PTP_VMW_NAME		"ptp_vmw"
+
+/*
+ * Writes are opt-in: the host owns the clock, and a guest that steps it
+ * moves the time every other reader of the host's clock sees.
+ */
+static bool writable;
+module_param(writable, bool, 0444);
+MODULE_PARM_DESC(writable,
+		 "Let root set, step and slew the clock (clock_settime, clock_adjtime, phc2sys -c) if the host accepts writes; checked once, at probe, without changing the clock. Default: N, read-only.");
+
+/**
+ * struct ptp_vmw_counts - one CPU's share of a clock's counters
+ * @successful_reads:  GETTIME calls the host answered
+ * @failed_reads:      GETTIME calls the host refused (reported as -EIO)
+ * @successful_writes: SETTIME, ADJTIME and ADJFREQ calls the host accepted
+ * @failed_writes:     write calls the host refused (reported as -EIO)
+ */
+struct ptp_vmw_counts {
+	u64 successful_reads;
+	u64 failed_reads;
+	u64 successful_writes;
+	u64 failed_writes;
+};
+
+/**
+ * struct ptp_vmw - one precision clock
+ * @info:             clock operations; the PTP core hands it back to every op
+ * @clock:            the registered PTP clock
+ * @dev:              the device the clock hangs off (VMW0005:00 or ptp_vmw)
+ * @counts:           call counters, per CPU so that readers on different CPUs
+ *                    never write the same cache line; the probe's self-test
+ *                    counts as a read, its write test (if any) as a write
+ * @last_error:       the host's status word of the latest refused call,
+ *                    0 if none
+ * @failing:          1 while the latest call failed; drives the log lines
+ *                    at the start and the end of an outage
+ * @reported:         1 if the start of the current outage was logged
+ * @log_limit:        bounds outage log lines however often the clock is read
+ * @write_log_limit:  bounds log lines about refused writes
+ *
+ * No lock is taken on the read path; readers share only @failing, which they
+ * read, and write only while the clock fails.
+ */
+struct ptp_vmw {
+	struct ptp_clock_info info;
+	struct ptp_clock *clock;
+	struct device *dev;
+	struct ptp_vmw_counts __percpu *counts;
+	atomic_t last_error;
+	atomic_t failing;
+	atomic_t reported;
+	struct ratelimit_state log_limit;
+	struct ratelimit_state write_log_limit;
+};
 
 /* ---- Protocol ---------------------------------------------------------- */
 
@@ -46,6 +111,18 @@ static __always_inline u32 ptp_vmw_gettime_raw(u64 *ns)
 	return status;
 }
 
+/*
+ * ptp_vmw_write_raw() - one clock write: exactly one hypercall.
+ * @sub: PTP_VMW_PCLK_SETTIME, _ADJTIME or _ADJFREQ
+ * @arg: its 64-bit argument
+ *
+ * Return: the host's status word, 0 if the host took the write.
+ */
+static u32 ptp_vmw_write_raw(u32 sub, u64 arg)
+{
+	return ptp_vmw_backdoor_arg(PTP_VMW_PCLK(sub), arg);
+}
+
 /* ---- Counters and log lines ------------------------------------------- */
 
 static void ptp_vmw_totals(struct ptp_vmw *vmw, struct ptp_vmw_counts *sum)
@@ -53,12 +130,13 @@ static void ptp_vmw_totals(struct ptp_vmw *vmw, struct ptp_vmw_counts *sum)
 	const struct ptp_vmw_counts *c;
 	int cpu;
 
-	sum->successful_reads = 0;
-	sum->failed_reads = 0;
+	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(vmw->counts, cpu);
 		sum->successful_reads += READ_ONCE(c->successful_reads);
 		sum->failed_reads += READ_ONCE(c->failed_reads);
+		sum->successful_writes += READ_ONCE(c->successful_writes);
+		sum->failed_writes += READ_ONCE(c->failed_writes);
 	}
 }
 
@@ -88,6 +166,20 @@ static int ptp_vmw_count_failure(struct ptp_vmw *vmw, u32 status)
 	return -EIO;
 }
 
+/* One write call, counted; returns the host's status word. */
+static u32 ptp_vmw_write_counted(struct ptp_vmw *vmw, u32 sub, u64 arg)
+{
+	u32 status = ptp_vmw_write_raw(sub, arg);
+
+	if (unlikely(status)) {
+		this_cpu_inc(vmw->counts->failed_writes);
+		atomic_set(&vmw->last_error, status);
+	} else {
+		this_cpu_inc(vmw->counts->successful_writes);
+	}
+	return status;
+}
+
 /* ---- Clock operations -------------------------------------------------- */
 
 static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
@@ -99,7 +191,9 @@ static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
  * One reading, one hypercall. When the caller wants the system time around
  * it (PTP_SYS_OFFSET_EXTENDED), the timestamps sit immediately around the
  * hypercall with interrupts off, so that nothing but the VM exit widens the
- * bracket; a plain reading pays for neither.
+ * bracket; a plain reading pays for neither. The PTP core calls this for
+ * plain reads too (clock_gettime, PTP_SYS_OFFSET, virtual clocks), with
+ * @sts NULL, so there is no separate gettime64.
  */
 static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 			      struct timespec64 *ts,
@@ -127,26 +221,63 @@ static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 	return 0;
 }
 
-static int ptp_vmw_gettime64(struct ptp_clock_info *info, struct timespec64 *ts)
+/*
+ * Read-only (the default): the host owns the clock, and the driver never
+ * asks it to change. The operation is not offered, hence EOPNOTSUPP.
+ */
+static int ptp_vmw_ro_settime64(struct ptp_clock_info *info,
+				const struct timespec64 *ts)
 {
-	return ptp_vmw_gettimex64(info, ts, NULL);
+	return -EOPNOTSUPP;
 }
 
-/* The host owns the clock: the guest can read it, never steer it. */
+static int ptp_vmw_ro_adjtime(struct ptp_clock_info *info, s64 delta)
+{
+	return -EOPNOTSUPP;
+}
+
+static int ptp_vmw_ro_adjfine(struct ptp_clock_info *info, long scaled_ppm)
+{
+	return -EOPNOTSUPP;
+}
+
+/*
+ * Writable (writable=1 and a host that took the probe's test write): one
+ * hypercall per operation. A write the host refuses now returns EIO, not
+ * EOPNOTSUPP: the host did take writes at probe, so this is a failure of
+ * the call, like a refused reading, which the caller may retry; EOPNOTSUPP
+ * would tell phc2sys or chrony that the operation can never work.
+ */
+static int ptp_vmw_write(struct ptp_clock_info *info, u32 sub, u64 arg)
+{
+	struct ptp_vmw *vmw = to_ptp_vmw(info);
+	u32 status;
+
+	status = ptp_vmw_write_counted(vmw, sub, arg);
+	if (likely(!status))
+		return 0;
+	if (__ratelimit(&vmw->write_log_limit))
+		dev_warn(vmw->dev,
+			 "host refused a clock write (subcommand %u, host status %#x); the caller gets EIO\n",
+			 sub, status);
+	return -EIO;
+}
+
 static int ptp_vmw_settime64(struct ptp_clock_info *info,
 			     const struct timespec64 *ts)
 {
-	return -EOPNOTSUPP;
+	return ptp_vmw_write(info, PTP_VMW_PCLK_SETTIME, timespec64_to_ns(ts));
 }
 
 static int ptp_vmw_adjtime(struct ptp_clock_info *info, s64 delta)
 {
-	return -EOPNOTSUPP;
+	return ptp_vmw_write(info, PTP_VMW_PCLK_ADJTIME, (u64)delta);
 }
 
+/* scaled_ppm goes to the host as it is, sign-extended to 64 bits. */
 static int ptp_vmw_adjfine(struct ptp_clock_info *info, long scaled_ppm)
 {
-	return -EOPNOTSUPP;
+	return ptp_vmw_write(info, PTP_VMW_PCLK_ADJFREQ, (u64)(s64)scaled_ppm);
 }
 
 static int ptp_vmw_enable(struct ptp_clock_info *info,
@@ -158,12 +289,24 @@ static int ptp_vmw_enable(struct ptp_clock_info *info,
 /*
  * No getcrosststamp: GETTIME returns no counter value paired with the host
  * time, so PTP_SYS_OFFSET_PRECISE fails with EOPNOTSUPP in the PTP core.
+ * With max_adj 0 the PTP core refuses any non-zero frequency with ERANGE
+ * before the driver is asked.
  */
 static const struct ptp_clock_info ptp_vmw_clock_info = {
 	.owner		= THIS_MODULE,
 	.name		= PTP_VMW_NAME,
 	.max_adj	= 0,
-	.gettime64	= ptp_vmw_gettime64,
+	.gettimex64	= ptp_vmw_gettimex64,
+	.settime64	= ptp_vmw_ro_settime64,
+	.adjtime	= ptp_vmw_ro_adjtime,
+	.adjfine	= ptp_vmw_ro_adjfine,
+	.enable		= ptp_vmw_enable,
+};
+
+static const struct ptp_clock_info ptp_vmw_writable_clock_info = {
+	.owner		= THIS_MODULE,
+	.name		= PTP_VMW_NAME,
+	.max_adj	= PTP_VMW_MAX_ADJ,
 	.gettimex64	= ptp_vmw_gettimex64,
 	.settime64	= ptp_vmw_settime64,
 	.adjtime	= ptp_vmw_adjtime,
@@ -193,6 +336,26 @@ static ssize_t failed_reads_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(failed_reads);
 
+static ssize_t successful_writes_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	struct ptp_vmw_counts sum;
+
+	ptp_vmw_totals(dev_get_drvdata(dev), &sum);
+	return sysfs_emit(buf, "%llu\n", sum.successful_writes);
+}
+static DEVICE_ATTR_RO(successful_writes);
+
+static ssize_t failed_writes_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct ptp_vmw_counts sum;
+
+	ptp_vmw_totals(dev_get_drvdata(dev), &sum);
+	return sysfs_emit(buf, "%llu\n", sum.failed_writes);
+}
+static DEVICE_ATTR_RO(failed_writes);
+
 static ssize_t last_error_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -205,6 +368,8 @@ static DEVICE_ATTR_RO(last_error);
 static struct attribute *ptp_vmw_stat_attrs[] = {
 	&dev_attr_successful_reads.attr,
 	&dev_attr_failed_reads.attr,
+	&dev_attr_successful_writes.attr,
+	&dev_attr_failed_writes.attr,
 	&dev_attr_last_error.attr,
 	NULL
 };
@@ -226,9 +391,36 @@ static void ptp_vmw_unregister(void *clock)
 	ptp_clock_unregister(clock);
 }
 
+/*
+ * ptp_vmw_host_takes_writes() - with writable=1: does the host take writes?
+ *
+ * Asked without changing the clock: the test write is an ADJTIME of 0 ns,
+ * which a host that takes writes carries out as a step by nothing, and one
+ * that does not refuses like any unknown subcommand. The other writes
+ * would change something: ADJFREQ has no "keep the current rate" value (0
+ * would reset a frequency offset the host clock carries, from an earlier
+ * load of this driver, say), and SETTIME could only write back a time read
+ * a moment before, setting the clock back by the time in between. The test
+ * write is counted like any other.
+ *
+ * Return: true if the host took it. If it did not, one log line says so.
+ */
+static bool ptp_vmw_host_takes_writes(struct ptp_vmw *vmw)
+{
+	u32 status;
+
+	status = ptp_vmw_write_counted(vmw, PTP_VMW_PCLK_ADJTIME, 0);
+	if (status)
+		dev_warn(vmw->dev,
+			 "writable=1, but the host refuses clock writes (host status %#x); the clock stays read-only\n",
+			 status);
+	return !status;
+}
+
 static int ptp_vmw_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
+	bool writes = false;
 	struct ptp_vmw *vmw;
 	u32 status;
 	u64 ns;
@@ -250,11 +442,16 @@ static int ptp_vmw_probe(struct platform_device *pdev)
 	}
 
 	vmw->dev = dev;
-	vmw->info = ptp_vmw_clock_info;
 	this_cpu_inc(vmw->counts->successful_reads);
 	/* At most two outage reports a minute, however often chrony polls. */
 	ratelimit_state_init(&vmw->log_limit, 60 * HZ, 2);
+	/* The same for refused writes, however often phc2sys steers. */
+	ratelimit_state_init(&vmw->write_log_limit, 60 * HZ, 2);
 	platform_set_drvdata(pdev, vmw);
+
+	if (writable)
+		writes = ptp_vmw_host_takes_writes(vmw);
+	vmw->info = writes ? ptp_vmw_writable_clock_info : ptp_vmw_clock_info;
 
 	vmw->clock = ptp_clock_register(&vmw->info, dev);
 	if (IS_ERR(vmw->clock))
@@ -264,8 +461,8 @@ static int ptp_vmw_probe(struct platform_device *pdev)
 	if (err)
 		return err;
 
-	dev_info(dev, "VMware precision clock registered as ptp%d\n",
-		 ptp_clock_index(vmw->clock));
+	dev_info(dev, "VMware precision clock registered as ptp%d (%s)\n",
+		 ptp_clock_index(vmw->clock), writes ? "writable" : "read-only");
 	return 0;
 }
 
@@ -291,8 +488,12 @@ static struct platform_driver ptp_vmw_driver = {
 /*
  * With ACPI disabled (acpi=off) there is no VMW0005 device to bind. Ask the
  * hypervisor directly; if the clock answers, create the device ourselves,
- * named like the driver so that the two match.
+ * named like the driver so that the two match. The module keeps the device
+ * it created, and removes exactly that one at exit: another platform device
+ * that happens to be called ptp_vmw is none of its business.
  */
+static struct platform_device *ptp_vmw_direct_pdev;
+
 static int ptp_vmw_add_direct_device(void)
 {
 	struct platform_device *pdev;
@@ -307,19 +508,10 @@ static int ptp_vmw_add_direct_device(void)
 	}
 	pdev = platform_device_register_simple(PTP_VMW_NAME, PLATFORM_DEVID_NONE,
 					       NULL, 0);
-	return PTR_ERR_OR_ZERO(pdev);
-}
-
-/* The device ptp_vmw_add_direct_device() created, if any, found by name. */
-static void ptp_vmw_remove_direct_device(void)
-{
-	struct device *dev;
-
-	dev = bus_find_device_by_name(&platform_bus_type, NULL, PTP_VMW_NAME);
-	if (!dev)
-		return;
-	platform_device_unregister(to_platform_device(dev));
-	put_device(dev);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+	ptp_vmw_direct_pdev = pdev;
+	return 0;
 }
 
 /* ---- Module ------------------------------------------------------------ */
@@ -346,8 +538,8 @@ module_init(ptp_vmw_init);
 
 static void __exit ptp_vmw_exit(void)
 {
-	if (acpi_disabled)
-		ptp_vmw_remove_direct_device();
+	if (ptp_vmw_direct_pdev)
+		platform_device_unregister(ptp_vmw_direct_pdev);
 	platform_driver_unregister(&ptp_vmw_driver);
 }
 module_exit(ptp_vmw_exit);

@@ -4,33 +4,54 @@
  *
  * compat/probe.sh compiles one small probe per API difference against the
  * target kernel's headers and writes probed.h; this file turns its HAVE_*
- * answers into the one primitive the driver needs. The driver itself contains
- * no version checks.
+ * answers into the two primitives the driver needs. The driver itself
+ * contains no version checks.
  */
 #ifndef PTP_VMW_COMPAT_H
 #define PTP_VMW_COMPAT_H
 
+#include <linux/kernel.h>
 #include <linux/types.h>
 
-#include "../ptp_vmw.h"
 #include "probed.h"
 
-#if defined(HAVE_VMWARE_HYPERCALL3) || defined(HAVE_VMWARE_HYPERCALL_ASM)
+/*
+ * Every kernel the driver supports has the kernel's hypercall helpers or,
+ * before them, the VMWARE_HYPERCALL asm macro (a missing <asm/vmware.h>,
+ * before Linux 5.4, fails every probe). There is no fallback of our own:
+ * it would be code no kernel in the test matrix compiles.
+ */
+#if defined(HAVE_VMWARE_HYPERCALL3) && defined(HAVE_VMWARE_HYPERCALL5)
+#define PTP_VMW_HYPERCALL_HELPERS 1
+#elif !defined(HAVE_VMWARE_HYPERCALL_ASM)
+#error "ptp_vmw: <asm/vmware.h> offers neither vmware_hypercall3()/5() nor VMWARE_HYPERCALL"
+#endif
+
 /* <asm/vmware.h> is not self-contained in every version. */
 #include <linux/objtool.h>
 #include <asm/cpufeature.h>
 #include <asm/vmware.h>
-#endif
 
 /*
- * ptp_vmw_backdoor() - one low-bandwidth VMware backdoor call.
+ * ptp_vmw_backdoor() - one low-bandwidth VMware backdoor call that reads.
  * @cmd:  command in bits 15:0, subcommand in bits 31:16
  * @out1: receives EBX
  * @out2: receives ECX
  *
+ * EBX, EDX, ESI and EDI go in as 0.
+ *
+ * Return: the host's status word (EAX).
+ *
+ * ptp_vmw_backdoor_arg() - one backdoor call that passes a 64-bit argument.
+ * @cmd:  command in bits 15:0, subcommand in bits 31:16
+ * @arg:  the argument: ESI = bits 63:32, EDI = bits 31:0
+ *
+ * EBX and EDX go in as 0; what the host leaves in the other registers is
+ * dropped.
+ *
  * Return: the host's status word (EAX).
  */
-#if defined(HAVE_VMWARE_HYPERCALL3)
+#ifdef PTP_VMW_HYPERCALL_HELPERS
 
 /* The kernel picks port I/O, VMCALL, VMMCALL or TDX at run time. */
 static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
@@ -38,7 +59,21 @@ static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
 	return vmware_hypercall3(cmd, 0, out1, out2);
 }
 
-#elif defined(HAVE_VMWARE_HYPERCALL_ASM)
+static __always_inline u32 ptp_vmw_backdoor_arg(u32 cmd, u64 arg)
+{
+	u32 ecx;
+
+	return vmware_hypercall5(cmd, 0, 0, upper_32_bits(arg),
+				 lower_32_bits(arg), &ecx);
+}
+
+#else /* HAVE_VMWARE_HYPERCALL_ASM */
+
+/*
+ * The backdoor's magic in EAX, which vmware_hypercall*() load themselves;
+ * before them the kernel kept it private to arch/x86/kernel/cpu/vmware.c.
+ */
+#define PTP_VMW_BACKDOOR_MAGIC	0x564d5868U
 
 /* Port I/O, patched by alternatives to VMCALL or VMMCALL where supported. */
 static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
@@ -52,18 +87,16 @@ static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
 	return eax;
 }
 
-#else
-
-/* Kernels without either helper: the classic port I/O backdoor. */
-static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
+static __always_inline u32 ptp_vmw_backdoor_arg(u32 cmd, u64 arg)
 {
-	u32 eax, edx;
+	u32 eax, ebx, ecx, edx;
+	u32 esi = upper_32_bits(arg), edi = lower_32_bits(arg);
 
-	asm volatile("inl (%%dx), %%eax"
-		     : "=a" (eax), "=b" (*out1), "=c" (*out2), "=d" (edx)
-		     : "a" (PTP_VMW_BACKDOOR_MAGIC), "b" (0), "c" (cmd),
-		       "d" (PTP_VMW_BACKDOOR_PORT)
-		     : "si", "di", "cc", "memory");
+	asm volatile(VMWARE_HYPERCALL
+		     : "=a" (eax), "=b" (ebx), "=c" (ecx), "=d" (edx),
+		       "+S" (esi), "+D" (edi)
+		     : "a" (PTP_VMW_BACKDOOR_MAGIC), "b" (0), "c" (cmd), "d" (0)
+		     : "cc", "memory");
 	return eax;
 }
 

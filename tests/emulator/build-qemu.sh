@@ -71,10 +71,11 @@ tree_ok() {
 
 # find_built: print the newest valid cache dir for this hash, if any.
 find_built() {
-	local dir
+	local dir dirs
 
-	# shellcheck disable=SC2012 # our own cache directories, sorted by version
-	for dir in $(ls -d "$CACHE"/qemu-*-"$HASH" 2>/dev/null | sort -rV); do
+	mapfile -t dirs < <(printf '%s\n' "$CACHE"/qemu-*-"$HASH" | sort -rV)
+	for dir in "${dirs[@]}"; do
+		[ -d "$dir" ] || continue	# the bare pattern: nothing matched
 		if tree_ok "$dir"; then
 			touch "$dir/stamp"
 			echo "$dir"
@@ -207,11 +208,11 @@ if ! (step "unpacking qemu $VERSION" "$LOGS/unpack.log" \
 	exit 1
 fi
 # Debian's bookworm point releases move qemu 7.2 on (7.2+dfsg-7+deb12uN);
-# the patch touches only hw/i386/vmport.c and include/hw/i386/vmport.h,
-# which no Debian update has changed so far. If one does, say so plainly.
+# the patch touches vmport and the memory core's port dispatch, which no
+# Debian update has changed so far. If one does, say so plainly.
 if ! (step "applying $(basename "$PATCH") to qemu $VERSION" "$LOGS/patch.log" \
 	patch -d "$DIR/src" -p1 --forward --batch -i "$PATCH"); then
-	die "$(basename "$PATCH") does not apply to Debian's qemu $VERSION (it was made against ${PATCH_BASE:-the version its header names}); Debian changed vmport. Rebase the patch on $VERSION (log: $LOGS/patch.log)"
+	die "$(basename "$PATCH") does not apply to Debian's qemu $VERSION (it was made against ${PATCH_BASE:-the version its header names}); Debian changed the files it touches. Rebase the patch on $VERSION (log: $LOGS/patch.log)"
 fi
 
 # A pyenv shim as python3 breaks configure: the system one goes first.
@@ -228,14 +229,14 @@ cp "$DIR/src/build/$BIN_NAME" "$DIR/bin/$BIN_NAME" || die "cannot copy $BIN_NAME
 	die "the new $BIN_NAME does not run (see $LOGS/version.log)"
 
 # The stamp is written last: a tree without it is unfinished.
-# shellcheck disable=SC2015 # writing or renaming failing is the failure
-{
+if ! {
 	echo "debian-version=$VERSION"
 	echo "hash=$HASH"
 	echo "binary-sha256=$(sha256sum <"$DIR/bin/$BIN_NAME" | cut -d' ' -f1)"
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - START)) s"
-} >"$DIR/stamp.tmp" && mv "$DIR/stamp.tmp" "$DIR/stamp" ||
+} >"$DIR/stamp.tmp" || ! mv "$DIR/stamp.tmp" "$DIR/stamp"; then
 	die "cannot write $DIR/stamp"
+fi
 tree_ok "$DIR" || die "$DIR failed its own check: $WHY"
 say "qemu built in $(($(date +%s) - START)) s: $DIR"
 
@@ -244,12 +245,14 @@ say "qemu built in $(($(date +%s) - START)) s: $DIR"
 # recently stay (find_built touches a tree's stamp at each use); older ones go.
 KEEP_BUILDS=${PTP_VMW_QEMU_KEEP:-3}
 n=0
-# shellcheck disable=SC2045 # our own cache directories, newest first
-for old in $(ls -dt "$CACHE"/qemu-[0-9]*-*/stamp 2>/dev/null); do
+mapfile -t stamps < <(find "$CACHE" -mindepth 2 -maxdepth 2 -path "$CACHE/qemu-[0-9]*-*/stamp" \
+	-printf '%T@ %p\n' | sort -rn | cut -d' ' -f2-)
+for old in "${stamps[@]}"; do	# most recently used first
 	old=${old%/stamp}
 	n=$((n + 1))
-	# shellcheck disable=SC2015 # both must hold, or keep the tree
-	[ "$n" -gt "$KEEP_BUILDS" ] && [ "$old" != "$DIR" ] || continue
+	if [ "$n" -le "$KEEP_BUILDS" ] || [ "$old" = "$DIR" ]; then
+		continue
+	fi
 	say "removing QEMU build $old (not among the $KEEP_BUILDS used last)"
 	rm -rf "$old"
 done

@@ -80,7 +80,8 @@ ptp_vmw_dev() {
 # shellcheck disable=SC2012 # sysfs names ptpN are plain
 ptp_count() { ls -d /sys/class/ptp/ptp* 2>/dev/null | wc -l; }
 
-# vmw_stat NAME: one of our counters (successful_reads, failed_reads, last_error).
+# vmw_stat NAME: one of our statistics/ files (successful_reads, failed_reads,
+# successful_writes, failed_writes, last_error).
 vmw_stat() {
 	local dev
 	dev=$(ptp_vmw_dev) || return 1
