@@ -140,17 +140,26 @@ static void ptp_vmw_totals(struct ptp_vmw *vmw, struct ptp_vmw_counts *sum)
 	}
 }
 
-static void ptp_vmw_count_success(struct ptp_vmw *vmw)
+/*
+ * The first success after a failure: end the outage, and say so if its start
+ * was logged. Out of line: the read path pays only for the test of @failing.
+ */
+static noinline void ptp_vmw_recovered(struct ptp_vmw *vmw)
 {
 	struct ptp_vmw_counts sum;
 
-	this_cpu_inc(vmw->counts->successful_reads);
-	if (unlikely(atomic_read(&vmw->failing)) &&
-	    atomic_xchg(&vmw->failing, 0) && atomic_xchg(&vmw->reported, 0)) {
+	if (atomic_xchg(&vmw->failing, 0) && atomic_xchg(&vmw->reported, 0)) {
 		ptp_vmw_totals(vmw, &sum);
 		dev_info(vmw->dev, "clock answering again (%llu failed reads in all)\n",
 			 sum.failed_reads);
 	}
+}
+
+static void ptp_vmw_count_success(struct ptp_vmw *vmw)
+{
+	this_cpu_inc(vmw->counts->successful_reads);
+	if (unlikely(atomic_read(&vmw->failing)))
+		ptp_vmw_recovered(vmw);
 }
 
 static int ptp_vmw_count_failure(struct ptp_vmw *vmw, u32 status)
