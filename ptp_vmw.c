@@ -96,6 +96,12 @@ struct ptp_vmw {
 
 /* ---- Protocol ---------------------------------------------------------- */
 
+/* GETTIME's answer, EBX:ECX, as nanoseconds since the Unix epoch. */
+static __always_inline u64 ptp_vmw_ns(u32 hi, u32 lo)
+{
+	return (u64)hi << 32 | lo;
+}
+
 /*
  * ptp_vmw_gettime_raw() - ask the host for its time: exactly one hypercall.
  * @ns: receives nanoseconds since the Unix epoch when the host answers
@@ -107,7 +113,7 @@ static __always_inline u32 ptp_vmw_gettime_raw(u64 *ns)
 	u32 hi, lo, status;
 
 	status = ptp_vmw_backdoor(PTP_VMW_PCLK(PTP_VMW_PCLK_GETTIME), &hi, &lo);
-	*ns = (u64)hi << 32 | lo;
+	*ns = ptp_vmw_ns(hi, lo);
 	return status;
 }
 
@@ -196,38 +202,56 @@ static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
 	return container_of(info, struct ptp_vmw, info);
 }
 
+/* A reading's end: count it, and hand the answer over as a timespec. */
+static __always_inline int ptp_vmw_reading(struct ptp_vmw *vmw, u32 status,
+					   u64 ns, struct timespec64 *ts)
+{
+	if (unlikely(status))
+		return ptp_vmw_count_failure(vmw, status);
+	ptp_vmw_count_success(vmw);
+	*ts = ns_to_timespec64(ns);
+	return 0;
+}
+
 /*
- * One reading, one hypercall. When the caller wants the system time around
- * it (PTP_SYS_OFFSET_EXTENDED), the timestamps sit immediately around the
- * hypercall with interrupts off, so that nothing but the VM exit widens the
- * bracket; a plain reading pays for neither. The PTP core calls this for
- * plain reads too (clock_gettime, PTP_SYS_OFFSET, virtual clocks), with
- * @sts NULL, so there is no separate gettime64.
+ * A reading with the system time around it (PTP_SYS_OFFSET_EXTENDED): the
+ * timestamps sit immediately around the hypercall with interrupts off, so
+ * that nothing but the VM exit widens the bracket; the answer's halves are
+ * put together after the second one. Out of line, so that a plain reading
+ * pays nothing for it, not even the registers it needs.
+ */
+static noinline int ptp_vmw_gettime_bracketed(struct ptp_vmw *vmw,
+					      struct timespec64 *ts,
+					      struct ptp_system_timestamp *sts)
+{
+	unsigned long flags;
+	u32 status, hi, lo;
+
+	local_irq_save(flags);
+	ptp_read_system_prets(sts);
+	status = ptp_vmw_backdoor(PTP_VMW_PCLK(PTP_VMW_PCLK_GETTIME), &hi, &lo);
+	ptp_read_system_postts(sts);
+	local_irq_restore(flags);
+	return ptp_vmw_reading(vmw, status, ptp_vmw_ns(hi, lo), ts);
+}
+
+/*
+ * One reading, one hypercall. The PTP core calls this for plain reads too
+ * (clock_gettime, PTP_SYS_OFFSET, virtual clocks), with @sts NULL, so there
+ * is no separate gettime64.
  */
 static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 			      struct timespec64 *ts,
 			      struct ptp_system_timestamp *sts)
 {
 	struct ptp_vmw *vmw = to_ptp_vmw(info);
-	unsigned long flags;
 	u32 status;
 	u64 ns;
 
-	if (sts) {
-		local_irq_save(flags);
-		ptp_read_system_prets(sts);
-		status = ptp_vmw_gettime_raw(&ns);
-		ptp_read_system_postts(sts);
-		local_irq_restore(flags);
-	} else {
-		status = ptp_vmw_gettime_raw(&ns);
-	}
-
-	if (unlikely(status))
-		return ptp_vmw_count_failure(vmw, status);
-	ptp_vmw_count_success(vmw);
-	*ts = ns_to_timespec64(ns);
-	return 0;
+	if (sts)
+		return ptp_vmw_gettime_bracketed(vmw, ts, sts);
+	status = ptp_vmw_gettime_raw(&ns);
+	return ptp_vmw_reading(vmw, status, ns, ts);
 }
 
 /*
