@@ -18,6 +18,7 @@
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/irqflags.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/platform_device.h>
@@ -202,14 +203,22 @@ static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
 	return container_of(info, struct ptp_vmw, info);
 }
 
-/* A reading's end: count it, and hand the answer over as a timespec. */
+/*
+ * A reading's end: count it, and hand the answer over as a timespec. The
+ * division by a constant is a multiplication on 64-bit kernels, where
+ * ns_to_timespec64() would be a call that also handles negative times (the
+ * host's answer is unsigned).
+ */
 static __always_inline int ptp_vmw_reading(struct ptp_vmw *vmw, u32 status,
 					   u64 ns, struct timespec64 *ts)
 {
+	u32 nsec;
+
 	if (unlikely(status))
 		return ptp_vmw_count_failure(vmw, status);
 	ptp_vmw_count_success(vmw);
-	*ts = ns_to_timespec64(ns);
+	ts->tv_sec = div_u64_rem(ns, NSEC_PER_SEC, &nsec);
+	ts->tv_nsec = nsec;
 	return 0;
 }
 
