@@ -456,6 +456,10 @@ def wall_table(b):
             "%s (%s)" % (fmt(s["intree"], 2), ", ".join("%.2f" % x for x in per_round["intree"])),
             "%s (%s)" % (fmt(s["ours"], 2), ", ".join("%.2f" % x for x in per_round["ours"])))
     fig["scale"] = scale
+    m = w.model
+    row("device model (whole boot): calls that found another vCPU's call inside it, of all calls",
+        "", "%s of %s (at most %s at once)" % (fmt(num(m.get("concurrent_entries"))), fmt(num(m.get("calls"))),
+                                                m.get("inflight_max", "—")))
     return rows, fig
 
 
