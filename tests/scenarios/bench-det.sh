@@ -8,11 +8,16 @@
 #
 # Per driver: instructions per reading (clock_gettime on the PHC, a sample
 # of PTP_SYS_OFFSET and of PTP_SYS_OFFSET_EXTENDED, a bare backdoor call),
-# where each answer lands in its system-time bracket (ptpbench bracket),
-# then chronyd with the shipped drop-in from the same start (system clock
-# 300 ms behind the host, no drift file, kernel frequency reset): time to
-# lock, and for BENCH_WINDOW seconds from lock chrony's own logs and the
-# exact host minus system time four times a second (ptpbench truth).
+# where each answer lands in its system-time bracket (ptpbench bracket).
+# Then BENCH_CHRONY_ROUNDS rounds of chronyd with the shipped drop-in on
+# each driver (in-tree first in odd rounds, ours first in even ones), each
+# from the same kind of start: no drift file, kernel frequency reset, the
+# system clock 300 ms behind the host in round 1, 20 ms more in each next
+# round (chrony's path to lock is chaotic: a start a little different is a
+# trajectory quite different, so one round would compare two accidents).
+# Per round: time to lock, and for BENCH_WINDOW seconds from lock chrony's
+# own logs and the exact host minus system time four times a second
+# (ptpbench truth).
 #
 # Sourced by bash on the host (the runner: BOOT_* settings) and by busybox
 # sh in the guest (guest()). The counts come from /opt/ptpvmw/bench.conf.
@@ -29,7 +34,7 @@ BOOT_QEMU="-global vmport.pclk-rate-ppm=$((DET_RATE_PPT / 1000000)).$(printf %06
 # Real time, not guest time: an idle guest costs nothing, a busy one runs at
 # the emulator's speed (a few minutes on a slow, shared machine).
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
-BOOT_TIMEOUT=$((600 + 2 * (${BENCH_LOCK_TIMEOUT:-0} + ${BENCH_WINDOW:-0})))
+BOOT_TIMEOUT=$((600 + 2 * ${BENCH_CHRONY_ROUNDS:-0} * (${BENCH_LOCK_TIMEOUT:-0} + ${BENCH_WINDOW:-0})))
 
 # det_host: the device model's host clock for ptpbench: its value at TSC 0
 # (ns since the epoch) and its rate.
@@ -59,13 +64,13 @@ det_reads() {
 
 uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
-# det_chrony DRIVER: chronyd from the same start until lock, then a fixed
-# window; chrony's logs of the window go to the host.
+# det_chrony DRIVER ROUND: chronyd from the round's start until lock, then a
+# fixed window; chrony's logs of the window go to the host.
 det_chrony() {
-	local p="driver=$1 round=1" t0 now out sys locked='' nt nr
+	local p="driver=$1 round=$2" t0 now out sys locked='' nt nr
 	rm -f /var/lib/chrony/chrony.drift /var/log/chrony/*.log
 	ptpbench resetfreq >/dev/null || fail "$p: kernel frequency reset" "adjtimex failed"
-	clock_behind_host 300000000
+	clock_behind_host $((300000000 + ($2 - 1) * 20000000))
 	t0=$(uptime_ms)
 	start_chronyd || { fail "$p: chronyd starts" "chronyd exited $?"; return 1; }
 	while :; do
@@ -86,7 +91,7 @@ det_chrony() {
 		stop_chronyd
 		return 1
 	fi
-	data bench "$p" op=chrony ok=1 lock_ms="$locked" lock_threshold_ns="$BENCH_LOCK_NS"
+	data bench "$p" op=chrony ok=1 lock_ms="$locked" lock_threshold_ns="$BENCH_LOCK_NS" behind_ms=$((300 + ($2 - 1) * 20))
 	# The window starts now: later log lines only.
 	nt=$(wc -l </var/log/chrony/tracking.log)
 	nr=$(wc -l </var/log/chrony/refclocks.log)
@@ -100,7 +105,7 @@ det_chrony() {
 }
 
 guest() {
-	local d
+	local d r order
 	# shellcheck disable=SC1091 # in the guest only: tests/guest/bench.sh
 	. /opt/ptpvmw/bench.sh
 	bench_setup
@@ -109,9 +114,13 @@ guest() {
 		det_reads "$d"
 	done
 	pass "reading metrics ran on both drivers"
-	for d in intree ours; do
-		bench_use_or_fail "$d" "chrony" || return
-		det_chrony "$d"
+	for r in $(seq 1 "$BENCH_CHRONY_ROUNDS"); do
+		order="intree ours"
+		[ $((r % 2)) -eq 0 ] && order="ours intree"
+		for d in $order; do
+			bench_use_or_fail "$d" "chrony round $r" || return
+			det_chrony "$d" "$r"
+		done
 	done
 	data bench op=end
 }
