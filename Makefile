@@ -16,6 +16,9 @@
 #                             at ten times make check's counts
 #   make lint                 checkpatch --strict, shellcheck, W=1 and sparse
 #                             builds (both series)
+#   make -s print-version     the version (dkms.conf's PACKAGE_VERSION)
+#   make -s print-sources     the driver's source files: what DKMS builds from and
+#                             what the packages put in /usr/src/ptp_vmw-<version>
 #
 # Test targets are one line each into a script under tests/.
 
@@ -24,9 +27,11 @@ KDIR	?= /lib/modules/$(KVER)/build
 # The one place the version is read: dkms.conf's PACKAGE_VERSION.
 VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' $(dir $(lastword $(MAKEFILE_LIST)))dkms.conf)
 
-# The driver's sources: what DKMS, the .deb and the .rpm ship (also dkms.conf
-# and LICENSE) and what the tests copy into their build trees.
-SOURCES	:= Makefile Kbuild ptp_vmw.c ptp_vmw.h dkms.conf LICENSE compat
+# The driver's sources, one list for every consumer: debian/rules,
+# packaging/dkms-install.sh, the RPM spec and the tests read it with
+# "make -s print-sources". Generated files (compat/probed.h) are not sources.
+SOURCES	:= Makefile Kbuild dkms.conf LICENSE ptp_vmw.c ptp_vmw.h \
+	compat/compat.h compat/probe.sh $(sort $(wildcard compat/probes/*.c))
 
 # Options passed through to the test scripts.
 export KSERIES TESTS TAGS
@@ -57,8 +62,6 @@ clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" PTP_VMW_VERSION=$(VERSION) clean; fi
 	rm -f compat/probed.h compat/probed.h.log compat/probed.h.tmp
 
-# One source for the version and the file list: packaging and tests ask
-# `make -s print-version` and `make -s print-sources`.
 print-version:
 	@echo $(VERSION)
 

@@ -17,8 +17,6 @@
 set -eu
 
 NAME=ptp_vmw
-# The files DKMS needs: the driver and its build glue, nothing generated.
-FILES="Makefile Kbuild ptp_vmw.c ptp_vmw.h dkms.conf LICENSE compat"
 
 usage() {
 	echo "usage: $0 install|remove VERSION" >&2
@@ -34,6 +32,12 @@ version=$2
 [ -n "$version" ] || usage
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=/usr/src/$NAME-$version
+# The files DKMS needs, as the Makefile lists them (make -s print-sources):
+# the driver and its build glue, nothing generated.
+FILES=$(make -s --no-print-directory -C "$top" print-sources) || {
+	err "cannot read the list of sources from $top/Makefile (make -s print-sources)"
+	exit 1
+}
 
 if [ "$(id -u)" -ne 0 ]; then
 	err "this changes /usr/src, /var/lib/dkms and /lib/modules: run it as root (sudo make dkms-$action)"
@@ -91,17 +95,14 @@ do_install() {
 
 	rm -rf "$src"
 	mkdir -p "$src"
-	# shellcheck disable=SC2086 # a list of file names
-	(cd "$top" && cp -R $FILES "$src/")
-	# Products of a build in the checkout are not sources.
-	rm -f "$src"/compat/probed.h "$src"/compat/probed.h.log "$src"/compat/probed.h.tmp
+	# shellcheck disable=SC2086 # FILES is a list of paths without blanks
+	(cd "$top" && cp --parents $FILES "$src/")
 	msg "sources copied to $src"
 	dkms add "$NAME/$version"
 
 	kernels=$(kernels_with_headers)
 	running=$(uname -r)
-	# shellcheck disable=SC2086,SC2116 # the lines joined with spaces
-	case " $(echo $kernels) " in
+	case " $(echo "$kernels" | tr "\n" " ") " in
 	*" $running "*) ;;
 	*)
 		err "no headers for the running kernel $running: it gets no module now."

@@ -47,7 +47,10 @@ scenario_end() {
 }
 
 # shellcheck disable=SC1091 # in the guest only: tests/lib/checks.sh
-. /opt/ptpvmw/checks.sh
+# The busybox guest has this file in /opt/ptpvmw, the Debian system's agent
+# in /run/ptpvmw (PTPVMW_LIB).
+# shellcheck source=/dev/null # tests/lib/checks.sh, checked on its own
+. "${PTPVMW_LIB:-/opt/ptpvmw}/checks.sh"
 
 # kv KEY LINE: the value of KEY=... in a key=value line.
 kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
@@ -107,12 +110,12 @@ driver_log_since() {
 # .deb installs them (debian/ptp-vmw-dkms.install; tests/host/packages.sh
 # checks that the two agree).
 install_dist() {
-	mkdir -p /lib/udev/rules.d /usr/lib/modules-load.d /etc/chrony/conf.d \
-		/lib/systemd/system/chrony.service.d
+	mkdir -p /lib/udev/rules.d /etc/chrony/conf.d \
+		/lib/systemd/system/chrony.service.d /usr/libexec/ptp_vmw
 	cp /opt/ptpvmw/dist/udev/61-ptp-vmware.rules /lib/udev/rules.d/
-	cp /opt/ptpvmw/dist/modules-load.d/ptp_vmw.conf /usr/lib/modules-load.d/
 	cp /opt/ptpvmw/dist/chrony/ptp_vmw.conf /etc/chrony/conf.d/
 	cp /opt/ptpvmw/dist/systemd/chrony.service.d/ptp-vmware.conf /lib/systemd/system/chrony.service.d/
+	cp /opt/ptpvmw/dist/systemd/ptp-vmware-chrony /usr/libexec/ptp_vmw/
 }
 
 # start_udev: Debian's systemd-udevd with its own rules (and ours, if
@@ -126,11 +129,21 @@ start_udev() {
 }
 
 # start_chronyd: Debian's chronyd with Debian's chrony.conf (its pool has no
-# network here and stays unreachable) plus whatever is in conf.d.
+# network here and stays unreachable) plus whatever is in conf.d (with
+# install_dist: the refclock, when the clock is there).
 start_chronyd() {
 	mkdir -p /run/chrony /var/lib/chrony /var/log/chrony
 	chmod 0750 /run/chrony
-	chronyd -u root -f /etc/chrony/chrony.conf "$@"
+	# What the package's ExecStartPre does before each start of chronyd:
+	# the refclock under /run when /dev/ptp_vmware exists (install_dist).
+	if [ -x /usr/libexec/ptp_vmw/ptp-vmware-chrony ]; then
+		/usr/libexec/ptp_vmw/ptp-vmware-chrony prepare
+	fi
+	chronyd -u root -f /etc/chrony/chrony.conf "$@" || return
+	# And what its ExecStartPost does once chronyd runs.
+	if [ -x /usr/libexec/ptp_vmw/ptp-vmware-chrony ]; then
+		/usr/libexec/ptp_vmw/ptp-vmware-chrony started
+	fi
 }
 
 # host_minus_sys_ns: the host's time (straight from the backdoor, no driver)

@@ -11,8 +11,9 @@
 # busybox sh in the guest, which runs its guest() function. Settings, with
 # their defaults:
 #   TAGS=              the sets it belongs to: quick, stress,
-#                      wrong-environment (make check runs these three;
-#                      make stress the last two), bench, demo
+#                      wrong-environment, time-policy (make check runs
+#                      these four; make stress stress and
+#                      wrong-environment), bench, demo
 #   BOOT_VMWARE=yes    look like VMware (vmport, DMI serial, no CPUID
 #                      hypervisor bit); "no" gives a plain QEMU guest
 #   BOOT_SSDT=yes      announce the VMW0005 device in ACPI
@@ -38,7 +39,7 @@
 
 # The sets make check and make stress run, by tag.
 # shellcheck disable=SC2034 # read by tests/host/check.sh
-CHECK_TAGS="quick stress wrong-environment"
+CHECK_TAGS="quick stress wrong-environment time-policy"
 # shellcheck disable=SC2034 # documents make stress's set; the Makefile spells it out
 STRESS_TAGS="stress wrong-environment"
 
@@ -134,11 +135,12 @@ _qemu_args() {
 KERNEL_COMPLAINTS='Oops|WARNING:|BUG:|Call Trace|Kernel panic|general protection fault|possible recursive locking|circular locking|INFO: task .* blocked|UBSAN:|KASAN:'
 
 # _boot_untainted_crash DIR NAME: the guest's kernel crashed, in a boot that
-# did not finish, while still untainted, so before any out-of-tree module
-# (ours) was loaded: prints the first crash line, else fails.
+# did not finish (no BOOT_DONE line, default "DONE NAME"), while still
+# untainted, so before any out-of-tree module (ours) was loaded: prints the
+# first crash line, else fails.
 _boot_untainted_crash() {
 	local log oops
-	grep -qx "DONE $2" "$1/results.txt" && return 1
+	grep -qx "${BOOT_DONE:-DONE $2}" "$1/results.txt" && return 1
 	log=$(tr -d '\r' <"$1/console.log")
 	oops=$(echo "$log" | grep -m1 -E '^\[ *[0-9.]+\] (Oops|BUG:|general protection fault)') || return 1
 	echo "$log" | grep -m1 -E '^\[ *[0-9.]+\] CPU: [0-9]+ .*Comm: ' | grep -q ' Not tainted ' || return 1
@@ -192,35 +194,55 @@ boot_guest() {
 # _tail_of FILE N: the last N lines, indented, for a failure's detail.
 _tail_of() { tr -d '\r' <"$1" 2>/dev/null | tail -n "$2" | sed 's/^/          | /'; }
 
-# boot_judge NAME DIR: the guest's results; that it reached the end; that the
-# kernel did not complain; the boot's figures as values.
-boot_judge() {
-	local name=$1 dir=$2 dmesg_tail complaints n
-	dmesg_tail=$(_tail_of "$dir/dmesg.txt" 12)
-	[ -s "$dir/dmesg.txt" ] || dmesg_tail=$(_tail_of "$dir/console.log" 12)
-	record_lines <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$dir/results.txt") "
-          guest dmesg (tail; all in $dir):
-$dmesg_tail"
-	if grep -qx "DONE $name" "$dir/results.txt"; then
-		pass "guest ran the scenario to the end"
-	else
-		fail "guest ran the scenario to the end" \
-			"expected 'DONE $name', saw QEMU exit $BOOT_RC$([ "$BOOT_RC" -eq 124 ] && echo " (killed after ${BOOT_TIMEOUT}s)"); QEMU said:
+# boot_check_done NAME DIR [WHAT]: the guest wrote its BOOT_DONE line
+# (default "DONE NAME"): it ran WHAT (default: the scenario) to the end.
+boot_check_done() {
+	local name=$1 dir=$2 what=${3:-guest ran the scenario to the end} done=${BOOT_DONE:-DONE $1}
+	if grep -qx "$done" "$dir/results.txt"; then
+		pass "$what"
+		return 0
+	fi
+	fail "$what" \
+		"expected '$done', saw QEMU exit $BOOT_RC$([ "$BOOT_RC" -eq 124 ] && echo " (killed after ${BOOT_TIMEOUT}s)"); QEMU said:
 $(_tail_of "$dir/qemu.log" 5)
         console tail:
 $(_tail_of "$dir/console.log" 15)"
-	fi
+	return 1
+}
+
+# boot_check_kernel DIR [PREFIX]: the guest kernel's own lines (dmesg the
+# guest sent, and the console) hold no Oops, WARNING, BUG or Call Trace;
+# the boot's figures as values.
+boot_check_kernel() {
+	local dir=$1 prefix=${2:-} complaints n
 	# The kernel's own lines only: scenario output on the console may quote
 	# anything.
 	complaints=$( (cat "$dir/dmesg.txt"; tr -d '\r' <"$dir/console.log") |
 		grep -E '^\[ *[0-9]+\.[0-9]+\]' | grep -E "$KERNEL_COMPLAINTS" | sort -u)
 	n=$(echo "$complaints" | grep -c .)
-	check_none "kernel log free of Oops/WARNING/BUG/Call Trace" "kernel complaints" \
+	check_none "${prefix}kernel log free of Oops/WARNING/BUG/Call Trace" "kernel complaints" \
 		"$(echo "$complaints" | head -n 5)"
-	value complaints "$n"
-	value wall_s "$(cat "$dir/seconds")"
-	[ -f "$dir/model-stats" ] && value model_failed "$(model_stat failed)"
+	value "${prefix:+${prefix%%:*}_}complaints" "$n"
+	value "${prefix:+${prefix%%:*}_}wall_s" "$(cat "$dir/seconds")"
+	[ -f "$dir/model-stats" ] && value "${prefix:+${prefix%%:*}_}model_failed" "$(model_stat failed "$dir")"
 	return 0
+}
+
+# boot_judge NAME DIR: the guest's results; that it reached the end; that the
+# kernel did not complain; the boot's figures as values.
+boot_judge() {
+	local name=$1 dir=$2 dmesg_tail
+	dmesg_tail=$(_tail_of "$dir/dmesg.txt" 12)
+	[ -s "$dir/dmesg.txt" ] || dmesg_tail=$(_tail_of "$dir/console.log" 12)
+	record_lines <(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$dir/results.txt") "
+          guest dmesg (tail; all in $dir):
+$dmesg_tail"
+	# A guest() that died before its first check (a shell error, say)
+	# proves nothing, however cleanly the boot ended.
+	check_cmp "the guest reported checks of its own" \
+		"$(sed '/^DMESG-BEGIN$/,/^DMESG-END$/d' "$dir/results.txt" | grep -cE '^(PASS|FAIL|SKIP) ')" -gt 0
+	boot_check_done "$name" "$dir"
+	boot_check_kernel "$dir"
 }
 
 # run_scenario SERIES NAME [live]: boot the scenario on the prepared kernel
@@ -251,5 +273,5 @@ run_scenario() {
 # Helpers for a scenario's host() function.
 # guest_value KEY: the last VALUE KEY=... the guest reported.
 guest_value() { sed -n "s/^VALUE $1=//p" "$RUN_DIR/results.txt" | tail -n 1; }
-# model_stat KEY: a counter the device model wrote when QEMU exited.
-model_stat() { sed -n "s/^$1=//p" "$RUN_DIR/model-stats" 2>/dev/null | tail -n 1; }
+# model_stat KEY [DIR]: a counter the device model wrote when QEMU exited.
+model_stat() { sed -n "s/^$1=//p" "${2:-$RUN_DIR}/model-stats" 2>/dev/null | tail -n 1; }

@@ -7,7 +7,8 @@
 #   TAGS="..."           the scenario sets to run (default: quick stress
 #                        wrong-environment; make stress: stress
 #                        wrong-environment); see tests/host/boot.sh
-#   TESTS="sync load*"   only these scenarios / host tests (names or globs)
+#   TESTS="sync load*"   only these scenarios / host tests (names or globs;
+#                        system-* are the real Debian system's scenarios)
 #
 # Installs the host packages it needs (as root), builds the device model
 # once, then per kernel series: builds the module, boots one emulated guest
@@ -23,6 +24,9 @@
 . "$TOP/tests/host/matrix.sh"
 . "$TOP/tests/host/kernel-choice.sh"
 . "$TOP/tests/bench/smoke.sh"
+. "$TOP/tests/host/image.sh"
+. "$TOP/tests/host/system.sh"
+. "$TOP/tests/host/fleet.sh"
 
 require_root
 RUN_START=$(date +%s)
@@ -109,6 +113,8 @@ run_series() {
 rm -rf "$OUT/dkms"
 selected dkms && host_test_dkms
 selected packages && host_test_packages
+selected generator && host_test_generator
+selected deb-suites && host_test_deb_suites
 
 # A series is reached once its suite gave us a kernel (chroot, headers,
 # image package). What fails before that is skipped with its reason, never
@@ -128,6 +134,10 @@ for series in $SERIES_LIST; do
 	fi
 done
 unset KERNEL_REACHED
+
+# The package on a real Debian 12 system, per series (tests/host/system.sh).
+(host_test_system "$SERIES_LIST") ||
+	{ result_context host system && fail "the system scenarios ran to the end" "see the step named above"; }
 
 result_context host lint
 selected lint && host_test_lint

@@ -170,9 +170,9 @@ dkms_layer() {
 	ovl_new "$name"
 	ovl_fast_dpkg "$name"
 	mkdir -p "$(ovl_upper "$name")/build/src"
-	# shellcheck disable=SC2046 # a list of file names
-	(cd "$TOP" && cp -r $(project_sources) packaging "$(ovl_upper "$name")/build/src/")
-	rm -f "$(ovl_upper "$name")"/build/src/compat/probed.h*
+	# shellcheck disable=SC2046 # a list of paths without blanks
+	(cd "$TOP" && cp --parents $(project_sources) "$(ovl_upper "$name")/build/src/" &&
+		cp -r packaging "$(ovl_upper "$name")/build/src/")
 	stage_intree "$name" "$@"
 }
 

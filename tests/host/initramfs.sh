@@ -13,7 +13,7 @@
 GUEST_SUITE=bookworm
 GUEST_PKGS="busybox-static chrony linuxptp kmod udev tzdata systemd"
 GUEST_BINS="/usr/sbin/chronyd /usr/bin/chronyc /usr/sbin/phc_ctl /usr/sbin/phc2sys
-	/bin/kmod /bin/udevadm /lib/systemd/systemd-udevd /lib/systemd/systemd-modules-load"
+	/bin/kmod /bin/udevadm /lib/systemd/systemd-udevd"
 
 # _stage_bin ROOT STAGE FILE...: copy dynamic executables and every library
 # they load (as resolved by ldd inside the chroot) into STAGE.
@@ -68,7 +68,7 @@ _build_userland() {
 	# Debian's own chrony configuration: the drop-in under test goes into
 	# its conf.d, exactly as on an installed system.
 	cp -a "$root/etc/chrony" "$stage/etc/chrony"
-	mkdir -p "$stage/etc/chrony/conf.d" "$stage/etc/udev/rules.d" "$stage/etc/modules-load.d"
+	mkdir -p "$stage/etc/chrony/conf.d" "$stage/etc/udev/rules.d"
 	cat >"$stage/etc/passwd" <<-'EOF'
 		root:x:0:0:root:/root:/bin/sh
 		tester:x:1000:1000:unprivileged tester:/tmp:/bin/sh
@@ -136,7 +136,7 @@ guest_project() {
 	cp "$TOP/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
 	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/guest/bench.sh" "$TOP/tests/guest/bench-calls.sh" \
-		"$TOP/tests/lib/checks.sh" "$stage/opt/ptpvmw/"
+		"$TOP/tests/guest/timepolicy.sh" "$TOP/tests/lib/checks.sh" "$stage/opt/ptpvmw/"
 	cp -r "$TOP/tests/scenarios" "$stage/opt/ptpvmw/scenarios"
 	[ -d "$TOP/dist" ] && cp -r "$TOP/dist" "$stage/opt/ptpvmw/dist"
 	GUEST_PROJECT=$OUT/guest-project.cpio

@@ -15,9 +15,8 @@ copy_driver_sources() {
 	local dest=$1
 	rm -rf "$dest"
 	mkdir -p "$dest"
-	# shellcheck disable=SC2046 # a list of file names
-	(cd "$TOP" && cp -r $(project_sources) "$dest/")
-	rm -f "$dest"/compat/probed.h*
+	# shellcheck disable=SC2046 # a list of paths without blanks
+	(cd "$TOP" && cp --parents $(project_sources) "$dest/")
 }
 
 # _extract_vmlinux BZIMAGE OUT: the uncompressed kernel, which QEMU boots

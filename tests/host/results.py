@@ -201,7 +201,8 @@ def cmd_matrix(path, series_list):
         loads = verdict([r for r in scenarios.get("load", []) if r.status != "diag"])
         ran, passed, failed_names, nchecks = 0, 0, [], 0
         for name, items in scenarios.items():
-            if name == "build":
+            # The Debian 12 system's scenarios run on two series only.
+            if name == "build" or name.startswith("system-"):
                 continue
             checks = [r for r in items if r.status in ("pass", "fail")]
             if not checks:

@@ -1,9 +1,9 @@
 # Proves that uninstalling while the module is loaded leaves the running
 # system working. The system is set up as the package sets it up (install_dist,
-# systemd-modules-load, systemd-udevd, chronyd locked on /dev/ptp_vmware);
+# systemd-udevd autoloading the module, chronyd locked on /dev/ptp_vmware);
 # then everything dpkg --purge takes away goes, the way it goes: the module
-# file (dkms remove) and depmod's index of it, the udev rule, the
-# modules-load.d file, the chrony and systemd drop-ins. Neither DKMS nor the
+# file (dkms remove) and depmod's index of it, the udev rule, the chrony
+# file, the systemd drop-in and helper, what the helper wrote under /run. Neither DKMS nor the
 # packages' scripts unload the module (tests/host/packages.sh checks that), so
 # the clock must go on working, for chronyd too, until reboot.
 : # a command first: a directive before any applies to the whole file
@@ -13,7 +13,6 @@ TAGS="quick"
 guest() {
 	local dev i locked='' before after
 	install_dist
-	/lib/systemd/systemd-modules-load
 	start_udev
 	dev=$(ptp_vmw_dev)
 	start_chronyd
@@ -24,8 +23,9 @@ guest() {
 	check_ok "before: chronyd selected the PHC through /dev/ptp_vmware" test -n "$locked"
 
 	# What dpkg --purge ptp-vmw-dkms removes.
-	rm -f "$MODULE" /lib/udev/rules.d/61-ptp-vmware.rules /usr/lib/modules-load.d/ptp_vmw.conf \
+	rm -f "$MODULE" /lib/udev/rules.d/61-ptp-vmware.rules /usr/libexec/ptp_vmw/ptp-vmware-chrony \
 		/etc/chrony/conf.d/ptp_vmw.conf /lib/systemd/system/chrony.service.d/ptp-vmware.conf
+	rm -f /run/ptp_vmw-chrony.conf
 	depmod -a
 	# A later udev run (any package's udevadm trigger) without our rule.
 	udevadm control --reload

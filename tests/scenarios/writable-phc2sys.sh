@@ -19,7 +19,7 @@ guest() {
 		return
 	fi
 	dev=$(ptp_vmw_dev)
-	guestctl shift -300000000
+	clock_behind_host 300000000
 	off=$(host_minus_sys_ns)
 	value initial_offset_ns "$off"
 	check_cmp "before, the host's clock is >= 100 ms off the system clock (saw $off ns)" \

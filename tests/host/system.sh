@@ -1,0 +1,288 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The system scenarios (tests/scenarios/system-*.sh): our package on a real
+# Debian 12 system (tests/host/image.sh), booted with systemd as PID 1 in the
+# emulated VMware guest, per kernel series:
+#   6.1   the system as debootstrap and apt made it, our .deb installed
+#   6.12  the same system after the kernel upgrade (6.12 image and headers
+#         installed with apt, DKMS building for 6.12 by Debian's hooks)
+# Other series have no system image (it is bookworm's) and are skipped.
+# Sourced by tests/check.sh after image.sh.
+#
+# A scenario file sets SYS_IMAGE (pkg: with our .deb; nopkg: without it;
+# rpm: with the .rpm's payload), SYS_ENV (present, absent, notvmware) and
+# SYS_STAGES (the boots, in order, on one copy-on-write disk: a stage may
+# change the system for the next); the agent runs its guest_STAGE function
+# after each boot; its optional host() runs on the host after the last.
+# Optional: SYS_KARGS and SYS_QEMU (more kernel and QEMU arguments),
+# SYS_SERIES (the series it applies to), SYS_EXPECT_STUCK=yes (the boot is
+# meant not to finish: host() judges the agent's report).
+
+# The order matters: the baselines are what the others are compared with.
+# system-stuck (the harness's own test of a boot that hangs) runs only when
+# TESTS names it.
+SYSTEM_SCENARIOS="system-baseline system-baseline-notvmware system-present system-absent system-notvmware system-rpm-present system-rpm-absent system-refused"
+SYSTEM_EXTRA_SCENARIOS="system-stuck"
+# What make check boots, as SERIES:SCENARIO[:STAGES] (a boot of the system
+# takes 30-60 s under TCG, and make check's budget is about ten minutes for
+# all of this): everything on 6.1; on 6.12, the kernel upgrade (present,
+# without the purge, which takes 2.5 minutes there: DKMS removes the module
+# from both kernels under TCG), its baseline and absent. SYSTEM_FULL=1 (and
+# make stress) boots every scenario on both series with all its stages.
+SYSTEM_QUICK="6.1:system-baseline 6.1:system-baseline-notvmware 6.1:system-present
+	6.1:system-absent 6.1:system-notvmware 6.1:system-rpm-present 6.1:system-rpm-absent
+	6.12:system-baseline 6.12:system-present:main 6.12:system-absent"
+# A chronyd start later than the same system's without our package by more
+# than this is a wait like systemd's 90 s device timeout. Boots under TCG on
+# a shared host vary by tens of seconds on their own, so this is coarse; the
+# agent's own check (chronyd's start began within 3 s of its last
+# dependency) is the fine one.
+SYSTEM_MAX_EXTRA_START_S=60
+
+# system_variant_kind SERIES SYS_IMAGE: the image variant, or "" (not on
+# this series).
+system_variant_kind() {
+	case "$1:$2" in
+	6.1:pkg) echo deb ;;
+	6.1:nopkg) echo nopkg ;;
+	6.1:rpm) echo rpm ;;
+	6.12:pkg) echo up ;;
+	6.12:nopkg) echo nopkg-up ;;
+	*) echo "" ;;
+	esac
+}
+
+# system_agent_tar: the agent disk: agent, helpers, scenarios, guestctl.
+system_agent_tar() {
+	local stage=$OUT/system/agent
+	rm -rf "$stage"
+	mkdir -p "$stage/scenarios" "$stage/tools"
+	cp "$TOP/tests/guest/system/agent.sh" "$TOP/tests/guest/system/system-lib.sh" "$stage/"
+	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/lib/checks.sh" "$stage/"
+	cp "$TOP"/tests/scenarios/system-*.sh "$stage/scenarios/"
+	cp "$OUT/guest-project/opt/ptpvmw/tools/guestctl" "$stage/tools/" ||
+		die "the guest tools are not built (guest_project)"
+	SYSTEM_AGENT_TAR=$OUT/system/agent.tar
+	tar -C "$stage" --owner=0 --group=0 -cf "$SYSTEM_AGENT_TAR" . || die "cannot write $SYSTEM_AGENT_TAR"
+	export SYSTEM_AGENT_TAR
+}
+
+# Values for a scenario's host(): the last VALUE KEY=... of a stage of this
+# scenario, or of the baseline's boot in the same series.
+system_stage_value() { sed -n "s/^VALUE $2=//p" "$RUN_DIR/$1/results.txt" 2>/dev/null | tail -n 1; }
+system_baseline_value() {
+	sed -n "s/^VALUE $1=//p" "$OUT/system/$SERIES/${2:-system-baseline}/main/results.txt" 2>/dev/null | tail -n 1
+}
+
+# system_compare_with_baseline [BASELINE]: chronyd's start after boot,
+# against the system without our package booted the same way in this run
+# (BASELINE, default system-baseline: without the device).
+system_compare_with_baseline() {
+	local base ours
+	base=$(system_baseline_value chrony_start_us "${1:-system-baseline}")
+	ours=$(system_stage_value main chrony_start_us)
+	if [ -z "$base" ] || [ -z "$ours" ] || [ "$base" -le 0 ] 2>/dev/null; then
+		skip "chronyd starts no later than without the package" "no ${1:-system-baseline} boot in this run to compare with (SYSTEM_FULL=1 boots it)"
+		return 0
+	fi
+	diag "chronyd started $(awk -v a="$ours" 'BEGIN { printf "%.1f", a / 1e6 }') s after boot, without the package $(awk -v a="$base" 'BEGIN { printf "%.1f", a / 1e6 }') s: ratio $(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+	check_cmp "chronyd starts at most ${SYSTEM_MAX_EXTRA_START_S} s later than without the package (no 90 s device wait)" \
+		"$(((ours - base) / 1000000))" -le "$SYSTEM_MAX_EXTRA_START_S"
+}
+
+# _system_record NAME STAGE DIR: the stage's lines as results (the guest's
+# protocol, tests/guest/lib.sh; DIAG lines are evidence shown with a
+# failure), that the agent ran the stage to the end, and the kernel's log.
+_system_record() {
+	local name=$1 stage=$2 dir=$3 diag
+	diag=$(sed -n 's/^DIAG //p' "$dir/results.txt" | tail -n 40 | sed 's/^/          | /')
+	# The harness's own test of a hung boot expects the boot not to finish
+	# (its host() judges that); anywhere else it is a failure.
+	if [ "${SYS_EXPECT_STUCK:-}" = yes ]; then
+		grep -v '^FAIL the boot finishes' "$dir/results.txt" >"$dir/results-judged.txt"
+	else
+		cp "$dir/results.txt" "$dir/results-judged.txt"
+	fi
+	record_lines "$dir/results-judged.txt" "${diag:+
+          evidence from the guest (all in $dir/results.txt):
+$diag}"
+	boot_check_kernel "$dir" "stage $stage: "
+	boot_check_done "$name" "$dir" "stage $stage: the agent ran it to the end and powered off"
+}
+
+# _system_scenario SERIES NAME [STAGES]: the scenario's stages (all, or the
+# ones named), then its host(). A stage learns on its command line which
+# stage comes next (ptpvmw.next), so that it prepares it or not.
+_system_scenario() {
+	local series=$1 name=$2 only=${3:-} kind stage next stages
+	SERIES=$series
+	result_context "$series" "$name"
+	RUN_DIR=$OUT/system/$series/$name
+	rm -rf "$RUN_DIR"
+	mkdir -p "$RUN_DIR"
+	unset -f host
+	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES=''
+	# shellcheck disable=SC1090
+	. "$TOP/tests/scenarios/$name.sh"
+	if [ -n "$SYS_SERIES" ] && [[ " $SYS_SERIES " != *" $series "* ]]; then
+		skip "scenario applies to this kernel series" "it runs on series $SYS_SERIES only"
+		return 0
+	fi
+	kind=$(system_variant_kind "$series" "$SYS_IMAGE")
+	if [ -z "$kind" ]; then
+		skip "scenario applies to this kernel series" "its image ($SYS_IMAGE) is proven on series 6.1 only (paths only; a RHEL-like system cannot be booted here)"
+		return 0
+	fi
+	image_variant "$kind"
+	SYSTEM_VARIANT=$IMAGE_DIR
+	system_disk "$SYSTEM_VARIANT" "$RUN_DIR/disk.qcow2" ||
+		{ fail "a copy-on-write disk over the $kind image" "qemu-img create failed"; return 0; }
+	stages=${only:-$SYS_STAGES}
+	for stage in $stages; do
+		next=$(echo "$stages" | tr ' ' '\n' | grep -A1 -x "$stage" | sed -n 2p)
+		say "[$series] system scenario $name, stage $stage ($kind image, $SYS_ENV; limit ${SYSTEM_BOOT_TIMEOUT}s)"
+		SYSTEM_EXTRA_KARGS="$SYS_KARGS ptpvmw.next=${next:-none}" SYSTEM_EXTRA_QEMU=$SYS_QEMU \
+			system_boot "$RUN_DIR/$stage" "$SYSTEM_VARIANT" "$SYS_ENV" "$name" "$stage" "$RUN_DIR/disk.qcow2"
+		echo "$series $name $stage $SYS_ENV $kind $(cat "$RUN_DIR/$stage/seconds")" >>"$OUT/system/boots.txt"
+		_system_record "$name" "$stage" "$RUN_DIR/$stage" || break
+	done
+	# (system_boot's boot_defaults forgets host(): the file once more)
+	unset -f host
+	# shellcheck disable=SC1090
+	. "$TOP/tests/scenarios/$name.sh"
+	if declare -F host >/dev/null; then
+		host
+	fi
+	rm -f "$RUN_DIR/disk.qcow2"
+}
+
+# _system_install_checks DIR: what "apt-get install ./…deb" did in the
+# system's chroot (the deb variant's build log and layer), as 6.1's results.
+_system_install_checks() {
+	local dir=$1 log=$1/build.log k=$IMAGE_KVER ko
+	result_context 6.1 system-install
+	check_log "apt-get install ./$(basename "$IMAGE_DEB") in the bookworm system set the package up" \
+		"Setting up ptp-vmw-dkms" "$log"
+	check_log "DKMS's common.postinst built the module for $k" "Building for $k" "$log"
+	ko=$(cd "$dir/upper" && find usr/lib/modules/"$k"/updates/dkms lib/modules/"$k"/updates/dkms \
+		-name 'ptp_vmw.ko*' 2>/dev/null | head -n 1)
+	check_match "DKMS installed ptp_vmw for $k (updates/dkms)" "updates/dkms/ptp_vmw\.ko" "$ko"
+}
+
+# _system_upgrade_checks: what the kernel upgrade did in the system's chroot
+# (the up variant's build log and layer), as the 6.12 series' results.
+_system_upgrade_checks() {
+	local dir=$1 log=$1/build.log k=$IMAGE_UP_KVER ko
+	SERIES=6.12
+	result_context 6.12 system-upgrade
+	check_log "apt installed the $k image and headers in the system with our package" \
+		"Setting up linux-headers-$k" "$log"
+	check_log "Debian's headers hook ran DKMS's autoinstall for $k" \
+		"dkms: running auto installation service for kernel $k" "$log"
+	ko=$(cd "$dir/upper" && find usr/lib/modules/"$k"/updates/dkms lib/modules/"$k"/updates/dkms \
+		-name 'ptp_vmw.ko*' 2>/dev/null | head -n 1)
+	check_match "DKMS installed ptp_vmw for $k (updates/dkms)" "updates/dkms/ptp_vmw\.ko" "$ko"
+	check_eq "/vmlinuz points to $k afterwards (what the next boot runs)" "$k" "$(cat "$dir/release")"
+}
+
+# _system_table: the boots of this run, side by side.
+_system_table() {
+	local series name stage env kind secs f fin chr lock
+	{
+		echo "System boots (seconds: QEMU wall time; finish: systemd's boot end; chronyd: its start, after boot; lock: chronyc #* VMW, < 1 ms):"
+		printf '  %-6s %-20s %-7s %-10s %-9s %6s %8s %8s %8s\n' series scenario stage env image wall finish chronyd lock
+		while read -r series name stage env kind secs; do
+			f=$OUT/system/$series/$name/$stage/results.txt
+			fin=$(sed -n 's/^VALUE finish_us=//p' "$f" | tail -n 1)
+			chr=$(sed -n 's/^VALUE chrony_start_us=//p' "$f" | tail -n 1)
+			lock=$(sed -n 's/^VALUE lock_us=//p' "$f" | tail -n 1)
+			printf '  %-6s %-20s %-7s %-10s %-9s %6s %8s %8s %8s\n' "$series" "$name" "$stage" "$env" "$kind" "$secs" \
+				"$(_us_s "$fin")" "$(_us_s "$chr")" "$(_us_s "$lock")"
+		done <"$OUT/system/boots.txt"
+		for f in "$IMAGE_CACHE"/*/build-seconds; do
+			[ -f "$f" ] && echo "  image build (when last built): $(basename "$(dirname "$f")") $(cat "$f") s"
+		done
+	} | tee "$OUT/system/summary.txt" >&2
+}
+_us_s() { case $1 in '' | - | *[!0-9]*) echo - ;; *) awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e6 }' ;; esac; }
+
+# host_test_image_cache: the image cache's own checks (_image_seal,
+# _image_valid), on a made-up entry: what it trusts and what it rebuilds.
+host_test_image_cache() {
+	local d=$OUT/image-cache-test
+	result_context host system-image-cache
+	_iv() { if _image_valid "$d" "$1"; then echo trusted; else echo rebuilt; fi; }
+	rm -rf "$d"
+	mkdir -p "$d/root/etc"
+	echo content >"$d/root/etc/file"
+	head -c 300000 /dev/urandom >"$d/disk.img"
+	_image_seal "$d" key1
+	check_eq "an entry as it was sealed is trusted" trusted "$(_iv key1)"
+	check_eq "an entry made for other inputs (another key) is rebuilt" rebuilt "$(_iv key2)"
+	truncate -s -1 "$d/disk.img"
+	check_eq "a truncated disk image is rebuilt" rebuilt "$(_iv key1)"
+	head -c 300000 /dev/urandom >"$d/disk.img"
+	check_eq "a disk image with other bytes, same size, is rebuilt" rebuilt "$(_iv key1)"
+	_image_seal "$d" key1
+	echo other >"$d/root/etc/file.new" && mv "$d/root/etc/file.new" "$d/root/etc/file2"
+	check_eq "a tree with a file more is rebuilt" rebuilt "$(_iv key1)"
+	rm "$d/root/etc/file2" "$d/root/etc/file"
+	_image_seal "$d" key1
+	echo content >"$d/root/etc/file"
+	check_eq "a tree with a file that was not there is rebuilt" rebuilt "$(_iv key1)"
+	rm -f "$d/complete"
+	check_eq "an entry never sealed (an interrupted build) is rebuilt" rebuilt "$(_iv key1)"
+	rm -rf "$d"
+}
+
+# host_test_system "SERIES...": the system scenarios TESTS selects (all by
+# default), for each series of the list that has a system image.
+host_test_system() {
+	local series_list=$1 series name names="" line
+	for name in $SYSTEM_SCENARIOS; do
+		selected "$name" && names="$names $name"
+	done
+	for name in $SYSTEM_EXTRA_SCENARIOS; do
+		[[ " ${TESTS:-} " == *" $name "* ]] && names="$names $name"
+	done
+	[ -n "$names" ] || return 0
+	say "system scenarios:$names (a real Debian 12 system; images cached in $IMAGE_CACHE)"
+	mkdir -p "$OUT/system"
+	: >"$OUT/system/boots.txt"
+	host_test_image_cache
+	[ -x "$OUT/guest-project/opt/ptpvmw/tools/guestctl" ] || guest_project
+	if [ -z "${QEMU:-}" ] || [ -z "${TSC_HZ:-}" ]; then guest_setup; fi
+	image_base
+	image_packages
+	system_agent_tar
+	for series in $series_list; do
+		case $series in
+		6.1 | 6.12) ;;
+		*)
+			result_context "$series" system
+			skip "the system scenarios apply to this kernel series" "the system image is Debian 12's (bookworm), with series 6.1 and 6.12 only"
+			continue
+			;;
+		esac
+		if [ "$series" = 6.1 ]; then
+			image_variant deb
+			_system_install_checks "$IMAGE_DIR"
+		else
+			image_variant up
+			_system_upgrade_checks "$IMAGE_DIR"
+		fi
+		for name in $names; do
+			if [ -n "${SYSTEM_FULL:-}" ] || [ "${STRESS_SCALE:-1}" -gt 1 ] || [[ " $SYSTEM_EXTRA_SCENARIOS " == *" $name "* ]]; then
+				_system_scenario "$series" "$name"
+				continue
+			fi
+			line=$(echo "$SYSTEM_QUICK" | tr -s ' \t\n' '\n' | grep -E "^$series:$name(:|\$)")
+			if [ -z "$line" ]; then
+				result_context "$series" "$name"
+				skip "booted in this run" "not booted in make check on this series (SYSTEM_FULL=1 or make stress boot it)"
+				continue
+			fi
+			_system_scenario "$series" "$name" "$(echo "$line" | cut -s -d: -f3 | tr , ' ')"
+		done
+	done
+	_system_table
+}

@@ -1,0 +1,15 @@
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # SYS_*: settings the host reads (tests/host/system.sh)
+# System scenario: the .rpm's payload (its paths: /usr/lib/udev, /etc/chrony.d,
+# chronyd.service.d, /usr/lib/systemd/system-generators) installed with rpm on
+# the Debian system, whose chrony.conf is told to read /etc/chrony.d as the
+# README tells RHEL-like systems' owners. Paths only: RHEL itself cannot be
+# booted here. With the clock: as system-present's first stage.
+SYS_IMAGE=rpm
+SYS_ENV=present
+SYS_STAGES=main
+
+guest_main() {
+	check_clock_used "rpm layout, present" /usr/lib/systemd/system/chronyd.service.d/ptp-vmware.conf \
+		/etc/chrony.d/ptp_vmw.conf
+}
