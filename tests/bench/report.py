@@ -374,7 +374,8 @@ def det_table(b):
     # Chrony.
     sync = {d: b.sync(d) for d in DRIVERS}
     fig["sync"] = sync
-    section("Sync: chronyd with the shipped drop-in", "(dist/chrony/ptp_vmw.conf; host clock %+.1f ppm; "
+    section("Sync: chronyd with the shipped configuration",
+            "(dist/chrony/ptp_vmw.conf and the refclock ptp-vmware-chrony writes under /run; host clock %+.1f ppm; "
             "%d round(s) per driver from the system clock 300, 320, ... ms behind; %d s window from lock; "
             "pooled over the rounds, each round in brackets)"
             % (DET_RATE_PPM, b.chrony_rounds, env_int("BENCH_WINDOW")))
