@@ -18,6 +18,7 @@
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/irqflags.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/platform_device.h>
@@ -96,6 +97,12 @@ struct ptp_vmw {
 
 /* ---- Protocol ---------------------------------------------------------- */
 
+/* GETTIME's answer, EBX:ECX, as nanoseconds since the Unix epoch. */
+static __always_inline u64 ptp_vmw_ns(u32 hi, u32 lo)
+{
+	return (u64)hi << 32 | lo;
+}
+
 /*
  * ptp_vmw_gettime_raw() - ask the host for its time: exactly one hypercall.
  * @ns: receives nanoseconds since the Unix epoch when the host answers
@@ -107,7 +114,7 @@ static __always_inline u32 ptp_vmw_gettime_raw(u64 *ns)
 	u32 hi, lo, status;
 
 	status = ptp_vmw_backdoor(PTP_VMW_PCLK(PTP_VMW_PCLK_GETTIME), &hi, &lo);
-	*ns = (u64)hi << 32 | lo;
+	*ns = ptp_vmw_ns(hi, lo);
 	return status;
 }
 
@@ -140,17 +147,26 @@ static void ptp_vmw_totals(struct ptp_vmw *vmw, struct ptp_vmw_counts *sum)
 	}
 }
 
-static void ptp_vmw_count_success(struct ptp_vmw *vmw)
+/*
+ * The first success after a failure: end the outage, and say so if its start
+ * was logged. Out of line: the read path pays only for the test of @failing.
+ */
+static noinline void ptp_vmw_recovered(struct ptp_vmw *vmw)
 {
 	struct ptp_vmw_counts sum;
 
-	this_cpu_inc(vmw->counts->successful_reads);
-	if (unlikely(atomic_read(&vmw->failing)) &&
-	    atomic_xchg(&vmw->failing, 0) && atomic_xchg(&vmw->reported, 0)) {
+	if (atomic_xchg(&vmw->failing, 0) && atomic_xchg(&vmw->reported, 0)) {
 		ptp_vmw_totals(vmw, &sum);
 		dev_info(vmw->dev, "clock answering again (%llu failed reads in all)\n",
 			 sum.failed_reads);
 	}
+}
+
+static void ptp_vmw_count_success(struct ptp_vmw *vmw)
+{
+	this_cpu_inc(vmw->counts->successful_reads);
+	if (unlikely(atomic_read(&vmw->failing)))
+		ptp_vmw_recovered(vmw);
 }
 
 static int ptp_vmw_count_failure(struct ptp_vmw *vmw, u32 status)
@@ -188,37 +204,63 @@ static inline struct ptp_vmw *to_ptp_vmw(struct ptp_clock_info *info)
 }
 
 /*
- * One reading, one hypercall. When the caller wants the system time around
- * it (PTP_SYS_OFFSET_EXTENDED), the timestamps sit immediately around the
- * hypercall with interrupts off, so that nothing but the VM exit widens the
- * bracket; a plain reading pays for neither. The PTP core calls this for
- * plain reads too (clock_gettime, PTP_SYS_OFFSET, virtual clocks), with
- * @sts NULL, so there is no separate gettime64.
+ * A reading's end: count it, and hand the answer over as a timespec. The
+ * division by a constant is a multiplication on 64-bit kernels, where
+ * ns_to_timespec64() would be a call that also handles negative times (the
+ * host's answer is unsigned).
+ */
+static __always_inline int ptp_vmw_reading(struct ptp_vmw *vmw, u32 status,
+					   u64 ns, struct timespec64 *ts)
+{
+	u32 nsec;
+
+	if (unlikely(status))
+		return ptp_vmw_count_failure(vmw, status);
+	ptp_vmw_count_success(vmw);
+	ts->tv_sec = div_u64_rem(ns, NSEC_PER_SEC, &nsec);
+	ts->tv_nsec = nsec;
+	return 0;
+}
+
+/*
+ * A reading with the system time around it (PTP_SYS_OFFSET_EXTENDED): the
+ * timestamps sit immediately around the hypercall with interrupts off, so
+ * that nothing but the VM exit widens the bracket; the answer's halves are
+ * put together after the second one. Out of line, so that a plain reading
+ * pays nothing for it, not even the registers it needs.
+ */
+static noinline int ptp_vmw_gettime_bracketed(struct ptp_vmw *vmw,
+					      struct timespec64 *ts,
+					      struct ptp_system_timestamp *sts)
+{
+	unsigned long flags;
+	u32 status, hi, lo;
+
+	local_irq_save(flags);
+	ptp_read_system_prets(sts);
+	status = ptp_vmw_backdoor(PTP_VMW_PCLK(PTP_VMW_PCLK_GETTIME), &hi, &lo);
+	ptp_read_system_postts(sts);
+	local_irq_restore(flags);
+	return ptp_vmw_reading(vmw, status, ptp_vmw_ns(hi, lo), ts);
+}
+
+/*
+ * One reading, one hypercall. The PTP core calls this for plain reads too
+ * (clock_gettime, PTP_SYS_OFFSET, virtual clocks), with @sts NULL, so there
+ * is no separate gettime64.
  */
 static int ptp_vmw_gettimex64(struct ptp_clock_info *info,
 			      struct timespec64 *ts,
 			      struct ptp_system_timestamp *sts)
 {
 	struct ptp_vmw *vmw = to_ptp_vmw(info);
-	unsigned long flags;
 	u32 status;
 	u64 ns;
 
-	if (sts) {
-		local_irq_save(flags);
-		ptp_read_system_prets(sts);
-		status = ptp_vmw_gettime_raw(&ns);
-		ptp_read_system_postts(sts);
-		local_irq_restore(flags);
-	} else {
-		status = ptp_vmw_gettime_raw(&ns);
-	}
-
-	if (unlikely(status))
-		return ptp_vmw_count_failure(vmw, status);
-	ptp_vmw_count_success(vmw);
-	*ts = ns_to_timespec64(ns);
-	return 0;
+	if (sts)
+		return ptp_vmw_gettime_bracketed(vmw, ts, sts);
+	status = ptp_vmw_gettime_raw(&ns);
+	return ptp_vmw_reading(vmw, status, ns, ts);
 }
 
 /*

@@ -23,6 +23,15 @@
 #   BOOT_TIMEOUT=180   seconds before the boot is killed and failed
 #   BOOT_SERIES=       kernel series this scenario is limited to (default all)
 #   BOOT_MEM=768       guest memory in MiB
+#   BOOT_ICOUNT=       empty: guest time is the host's. N: deterministic time
+#                      (make bench): -icount shift=N,sleep=off, so guest time
+#                      advances 2^N ns per instruction executed and an idle
+#                      guest skips ahead to its next timer; the RTC and the
+#                      device model's host clock (pclk-timebase=virtual) start
+#                      at DET_EPOCH (common.sh; the guest reads it from its
+#                      command line, ptpvmw.epoch) on that same time base;
+#                      the guest's TSC runs at 1 GHz of it. Rules out MTTCG:
+#                      one vCPU thread.
 #
 # STRESS_SCALE (environment, default 1) reaches the guest as $SCALE: scenarios
 # that repeat something multiply their counts by it. make check runs with 1,
@@ -66,7 +75,7 @@ guest_prepare() {
 # boot_defaults: the settings a scenario starts from.
 boot_defaults() {
 	TAGS='' BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU='' BOOT_KARGS='' BOOT_SMP=1 BOOT_TIMEOUT=180
-	BOOT_SERIES='' BOOT_MEM=768
+	BOOT_SERIES='' BOOT_MEM=768 BOOT_ICOUNT=''
 	unset -f guest host
 }
 
@@ -91,7 +100,7 @@ scenarios_tagged() {
 
 # _qemu_args NAME DIR: the QEMU command line for a scenario (BOOT_* set).
 _qemu_args() {
-	local name=$1 dir=$2 kargs
+	local name=$1 dir=$2 kargs tsc_hz=$TSC_HZ
 	kargs="console=ttyS0 panic=-1 quiet ptpvmw.scenario=$name"
 	kargs="$kargs ptpvmw.scale=${STRESS_SCALE:-1} $BOOT_KARGS"
 	QARGS=("$QEMU" -L /usr/share/seabios -L /usr/share/qemu
@@ -99,15 +108,24 @@ _qemu_args() {
 		-serial "file:$dir/console.log" -serial "file:$dir/results.log"
 		-device "isa-debug-exit,iobase=0xf4,iosize=0x04"
 		-kernel "$KDIR_IMAGE/vmlinux" -initrd "$GUEST_INITRD")
+	if [ -n "$BOOT_ICOUNT" ]; then
+		# Under icount the TSC reads QEMU_CLOCK_VIRTUAL, in ns.
+		tsc_hz=1000000000
+		QARGS+=(-icount "shift=$BOOT_ICOUNT,sleep=off"
+			-rtc "base=$(date -u -d "@$DET_EPOCH" +%Y-%m-%dT%H:%M:%S),clock=vm")
+		[ "$BOOT_VMWARE" = yes ] && QARGS+=(-global vmport.pclk-timebase=virtual
+			-global "vmport.pclk-start-utc=@$DET_EPOCH")
+		kargs="$kargs ptpvmw.epoch=$DET_EPOCH"
+	fi
 	if [ "$BOOT_VMWARE" = yes ]; then
 		QARGS+=(-machine "pc,vmport=on"
-			-cpu "qemu64,-hypervisor,tsc-frequency=$TSC_HZ"
+			-cpu "qemu64,-hypervisor,tsc-frequency=$tsc_hz"
 			-smbios "type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform,serial=VMware-56 4d 70 74 70 5f 76 6d-77 5f 74 65 73 74 00 01"
 			-global vmport.gethz-tcg=on -global "vmport.pclk-stats=$dir/model-stats")
 	else
 		# No VMware GETHZ here: tell the kernel the TSC rate directly.
 		QARGS+=(-machine "pc,vmport=off" -cpu qemu64)
-		kargs="$kargs tsc_early_khz=$((TSC_HZ / 1000))"
+		kargs="$kargs tsc_early_khz=$((tsc_hz / 1000))"
 	fi
 	[ "$BOOT_SSDT" = yes ] && QARGS+=(-acpitable "file=$SSDT")
 	# shellcheck disable=SC2206 # BOOT_QEMU is a list of words by design
@@ -229,11 +247,13 @@ $dmesg_tail"
 
 # run_scenario SERIES NAME [live]: boot the scenario on the prepared kernel
 # (KDIR_IMAGE, GUEST_INITRD) and record everything it proved under
-# SERIES/NAME. RUNS (default $OUT/runs) is where each boot's files go.
+# SERIES/NAME. RUNS (default $OUT/runs) is where each boot's files go;
+# RUN_LABEL, if set, replaces NAME in both (the same boot again, filed
+# apart: make bench's repeat of its deterministic boot).
 run_scenario() {
 	local series=$1 name=$2 live=${3:-}
-	result_context "$series" "$name"
-	RUN_DIR=${RUNS:-$OUT/runs}/$series/$name
+	result_context "$series" "${RUN_LABEL:-$name}"
+	RUN_DIR=${RUNS:-$OUT/runs}/$series/${RUN_LABEL:-$name}
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	scenario_load "$name"

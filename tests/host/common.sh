@@ -92,6 +92,12 @@ _apt_update_once() {
 	export _PTP_VMW_APT_UPDATED
 }
 
+# One fixed instant, 2026-01-01 00:00:00 UTC, in seconds since the epoch:
+# where deterministic boots start their clocks (tests/host/boot.sh,
+# BOOT_ICOUNT) and the time stamp of every file in the guest's initrd.
+# shellcheck disable=SC2034 # read by boot.sh and initramfs.sh
+DET_EPOCH=1767225600
+
 # sha_of FILE...: short content hash of files (cache keys).
 sha_of() { cat "$@" | sha256sum | cut -c1-12; }
 

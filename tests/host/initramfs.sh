@@ -37,8 +37,13 @@ _stage_file() {
 	cp "$1$real" "$2$3"
 }
 
-_cpio_of() { # DIR OUT
-	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$2"
+# _cpio_of DIR OUT: DIR as a newc archive, reproducibly: the same files give
+# the same bytes (one time stamp, renumbered inodes, no device numbers), so
+# that a deterministic boot (BOOT_ICOUNT) repeats to the instruction from
+# one run to the next.
+_cpio_of() {
+	find "$1" -exec touch -h -d "@$DET_EPOCH" {} + &&
+		(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) >"$2"
 }
 
 _build_userland() {
@@ -130,8 +135,8 @@ guest_project() {
 		_build_tools "$root" "$stage/opt/ptpvmw/tools"
 	cp "$TOP/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
-	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/guest/bench-calls.sh" "$TOP/tests/guest/timepolicy.sh" \
-		"$TOP/tests/lib/checks.sh" "$stage/opt/ptpvmw/"
+	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/guest/bench.sh" "$TOP/tests/guest/bench-calls.sh" \
+		"$TOP/tests/guest/timepolicy.sh" "$TOP/tests/lib/checks.sh" "$stage/opt/ptpvmw/"
 	cp -r "$TOP/tests/scenarios" "$stage/opt/ptpvmw/scenarios"
 	[ -d "$TOP/dist" ] && cp -r "$TOP/dist" "$stage/opt/ptpvmw/dist"
 	GUEST_PROJECT=$OUT/guest-project.cpio
