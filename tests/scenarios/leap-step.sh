@@ -3,7 +3,8 @@
 # policy the package ships: chrony learns of the leap from right/UTC and
 # announces it before midnight, the guest's kernel inserts 23:59:60 itself,
 # and from 2 s after the leap on the guest is within 1 ms of the host with
-# no step by chrony. The guest's clock starts 32 s before the leap.
+# no step by chrony and no sample of chrony's 1 ms or more off. The guest's
+# clock starts 32 s before the leap.
 : # a command first: a directive before any applies to the whole file
 # shellcheck disable=SC2034 # read by the host's runner (tests/host/boot.sh)
 TAGS="time-policy"
@@ -14,7 +15,7 @@ BOOT_QEMU="-global vmport.pclk-start-utc=2016-12-31T23:59:28Z
 BOOT_TIMEOUT=240
 
 guest() {
-	local s steps
+	local s steps out
 	# shellcheck source=/dev/null # in the guest only
 	. /opt/ptpvmw/timepolicy.sh
 	tp_start || return
@@ -32,5 +33,12 @@ guest() {
 		"$(kv max_after_ns "$s")" -lt 1000000
 	value max_error_after_ns "$(kv max_after_ns "$s")"
 	check_eq "chrony did not step the clock at the leap" "$steps" "$(tp_chrony_steps)"
+	# chrony's own record of its samples (refclocks.log: date, time, refid,
+	# sample, leap, pulse, raw offset, cooked offset, dispersion).
+	out=$(awk '$1 == "2017-01-01" && $2 >= "00:00:02" {
+		n++; o = $8 < 0 ? -$8 : $8; if (o >= 0.001) bad++ }
+		END { print bad + 0, n + 0 }' /var/log/chrony/refclocks.log)
+	check_cmp "chrony took samples of the clock from 2 s after the leap on (${out#* })" "${out#* }" -gt 0
+	check_eq "... none of them 1 ms or more off the system clock (no outlier)" 0 "${out% *}"
 	cat /var/log/chrony/chronyd.log
 }
