@@ -211,6 +211,12 @@ check_clock_used() {
 	lines=$(our_log_lines)
 	check_eq "$n: one log line from ptp-vmware-chrony, saying the host clock is used" \
 		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware ($(readlink -f /dev/ptp_vmware), refid VMW); leap seconds inserted by the kernel (right/UTC); steps of the host's clock followed" "$lines"
+	# chronyd's ExecStartPost: "ptp-vmware-chrony started" ran once chronyd
+	# was up; its chronyc makestep 1 -1 was accepted, or the one line above
+	# would be two. (A step that did not run shows pid=0 and code=(null).)
+	check_match "$n: chronyd's ExecStartPost ran ptp-vmware-chrony started (chronyc makestep 1 -1)" \
+		'ptp-vmware-chrony started .*code=exited ; status=0[ /]' \
+		"$(systemctl show -p ExecStartPost chrony.service)"
 	# chronyd locks on the clock: the system clock within 1 ms of the host.
 	t0=$(uptime_us)
 	lock=
