@@ -44,9 +44,12 @@ guest_purged() {
 host() {
 	local want
 	want=$(system_baseline_value chrony_config_sha)
-	if [ -f "$RUN_DIR/purged/results.txt" ]; then
+	if [ -f "$RUN_DIR/purged/results.txt" ] && [ -z "$want" ]; then
+		skip "purged: chronyd's configuration is byte for byte the one of the system that never had the package" \
+			"no system-baseline boot in this run to compare with (make check TESTS=\"system-*\" boots it)"
+	elif [ -f "$RUN_DIR/purged/results.txt" ]; then
 		check_eq "purged: chronyd's configuration is byte for byte the one of the system that never had the package" \
-			"${want:-<no baseline>}" "$(system_stage_value purged chrony_config_sha)"
+			"$want" "$(system_stage_value purged chrony_config_sha)"
 	fi
 	check_eq "present: the system ran the kernel the boot loader would take ($(cat "$SYSTEM_VARIANT/release"))" \
 		"$(cat "$SYSTEM_VARIANT/release")" "$(system_stage_value main kernel_release)"
