@@ -13,12 +13,13 @@ FLEET_HELPER=$TOP/dist/systemd/ptp-vmware-chrony
 # _fleet_tree DIR KIND...: a made-up root for the helper: KIND is vmware
 # (DMI says VMware), acpi (ACPI is on), device (VMW0005:00), alias (a module
 # for it in modules.alias), builtin (built into the kernel), link
-# (/dev/ptp0 and the /dev/ptp_vmware link), tz (right/UTC installed).
+# (/dev/ptp0 and the /dev/ptp_vmware link), tz (right/UTC installed),
+# chrony (chronyd is installed).
 _fleet_tree() {
 	local r=$1 k
 	shift
 	rm -rf "$r"
-	mkdir -p "$r/sys/class/dmi/id" "$r/dev" "$r/lib/modules/6.1.0-99-amd64" "$r/run" "$r/gen"
+	mkdir -p "$r/sys/class/dmi/id" "$r/dev" "$r/lib/modules/6.1.0-99-amd64" "$r/run" "$r/gen" "$r/proc"
 	echo "QEMU" >"$r/sys/class/dmi/id/sys_vendor"
 	for k in "$@"; do
 		case $k in
@@ -29,6 +30,7 @@ _fleet_tree() {
 		builtin) echo 'kernel/drivers/ptp/ptp_vmw.ko' >"$r/lib/modules/6.1.0-99-amd64/modules.builtin" ;;
 		link) mknod "$r/dev/ptp0" c 248 0 && ln -s ptp0 "$r/dev/ptp_vmware" ;;
 		tz) mkdir -p "$r/usr/share/zoneinfo/right" && : >"$r/usr/share/zoneinfo/right/UTC" ;;
+		chrony) mkdir -p "$r/usr/sbin" && printf '#!/bin/sh\n' >"$r/usr/sbin/chronyd" && chmod +x "$r/usr/sbin/chronyd" ;;
 		esac
 	done
 }
@@ -38,6 +40,7 @@ _fleet_tree() {
 # files it wrote, relative to the first directory.
 _fleet_gen() {
 	local r=$1
+	rm -rf "$r/gen" && mkdir -p "$r/gen"
 	ln -sf "$FLEET_HELPER" "$r/ptp-vmware-generator"
 	PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 "$r/ptp-vmware-generator" "$r/gen" "$r/gen-early" "$r/gen-late" ||
 		echo "exit status $?"
@@ -74,13 +77,13 @@ host_test_generator() {
 	check_match "acpi=off: ExecStartPre says the module must be loaded by hand" \
 		"ACPI is off \(acpi=off\).*modprobe ptp_vmw" "$(_fleet_prepare "$r")"
 
-	_fleet_tree "$r" vmware acpi device
+	_fleet_tree "$r" vmware acpi device chrony
 	check_eq "device but no driver for the running kernel: the generator writes nothing" "" "$(_fleet_gen "$r")"
 	check_match "device but no driver for the running kernel: ExecStartPre names the kernel and dkms status" \
 		"no ptp_vmw driver for kernel 6\.1\.0-99-amd64; see: dkms status ptp_vmw" "$(_fleet_prepare "$r")"
 
 	want="chrony.service.d/ptp-vmware-wait.conf chronyd.service.d/ptp-vmware-wait.conf dev-ptp_vmware.device.d/ptp-vmware-wait.conf"
-	_fleet_tree "$r" vmware acpi device alias
+	_fleet_tree "$r" vmware acpi device alias chrony
 	ln -sf "$FLEET_HELPER" "$r/ptp-vmware-generator"
 	start=$(date +%s%N)
 	PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 "$r/ptp-vmware-generator" "$r/gen-timed" "$r/gen-early" "$r/gen-late"
@@ -96,74 +99,244 @@ host_test_generator() {
 	check_match "the generator is fast (ran in $ms ms, under 1000, on this shared host)" "^[0-9]{1,3}$" "$ms"
 	check_match "device and a module, clock not there (yet, or refused): ExecStartPre points at dmesg" \
 		"did not appear as /dev/ptp_vmware; see: dmesg \| grep ptp_vmw" "$(_fleet_prepare "$r")"
+	check_eq "device and a module, chrony installed: the generator logs nothing" "" "$(cat "$r/dev/kmsg" 2>/dev/null)"
 
-	_fleet_tree "$r" vmware acpi device builtin
+	_fleet_tree "$r" vmware acpi device builtin chrony
 	check_eq "device and a built-in driver (modules.builtin): the same drop-ins" "$want" "$(_fleet_gen "$r")"
 
-	_fleet_tree "$r" vmware acpi device alias link tz
-	check_eq "clock there: ExecStartPre says it is used, and how (the defaults), and succeeds" \
-		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware (/dev/ptp0, refid VMW); leap seconds inserted by the kernel (right/UTC); steps of the host's clock followed exit=0" \
-		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
-	check_eq "clock there: chronyd gets the refclock and leapsectz right/UTC" \
-		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;leapsectz right/UTC;" \
-		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
-	rm -f "$r/dev/ptp_vmware"
-	_fleet_prepare "$r" >/dev/null
-	check_eq "clock gone at chronyd's next start: the refclock file goes too" "" "$(ls "$r/run" 2>&1)"
-	_fleet_tree "$r" vmware acpi device alias link
-	_fleet_prepare "$r" >/dev/null
-	check_eq "clock there but no right/UTC (tzdata-legacy missing): the refclock without leapsectz" \
-		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;" \
-		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
-	check_match "clock there but no right/UTC: the log line says how to get leap seconds" \
-		"no leap-second data: .*apt-get install tzdata-legacy" "$(_fleet_prepare "$r")"
+	# Debian's default time daemon (systemd-timesyncd), no chrony: nothing
+	# waits, nothing is installed, one line says chrony is needed.
+	_fleet_tree "$r" vmware acpi device alias
+	check_eq "device and a module, no chrony: the generator writes no drop-in" "" "$(_fleet_gen "$r")"
+	want="ptp_vmw: this machine has the VMware precision clock, but chrony is not installed: only chrony can keep the system clock on it (systemd-timesyncd and other NTP clients cannot read a PTP clock); install chrony to use it (apt-get install chrony, dnf install chrony)"
+	check_eq "no chrony: the generator says once, in the kernel's log, that chrony is needed" \
+		"<5>$want" "$(cat "$r/dev/kmsg" 2>&1)"
+	_fleet_gen "$r" >/dev/null
+	check_eq "no chrony: ... once a boot (a daemon-reload runs the generator again: no second line)" \
+		1 "$(grep -c . "$r/dev/kmsg")"
+	check_eq "no chrony: 'status' says the same" "$want" \
+		"$(PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 sh "$FLEET_HELPER" status)"
+	check_eq "no chrony: 'advise' (the package's postinst) says the same" "$want" \
+		"$(PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 sh "$FLEET_HELPER" advise)"
+	_fleet_tree "$r" vmware acpi alias
+	check_eq "no chrony, no device: 'advise' says nothing" "" \
+		"$(PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 sh "$FLEET_HELPER" advise)"
 
-	# The administrator's switch: /etc/default/ptp-vmware (Debian) or
-	# /etc/sysconfig/ptp-vmware (RHEL-like).
-	_fleet_tree "$r" vmware acpi device alias link tz
-	mkdir -p "$r/etc/default" "$r/etc/sysconfig"
-	echo 'PTP_VMW_HOST_LEAP=smear' >"$r/etc/default/ptp-vmware"
-	check_match "PTP_VMW_HOST_LEAP=smear: the log line says so" \
-		"; leap seconds smeared by the host \\(PTP_VMW_HOST_LEAP=smear\\);" "$(_fleet_prepare "$r")"
-	check_eq "PTP_VMW_HOST_LEAP=smear: chronyd applies no leap second of its own (leapsecmode ignore)" \
-		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;leapsecmode ignore;" \
-		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
-	rm -f "$r/etc/default/ptp-vmware"
-	echo 'PTP_VMW_HOST_LEAP="smear"' >"$r/etc/sysconfig/ptp-vmware"
-	_fleet_prepare "$r" >/dev/null
-	check_match "PTP_VMW_HOST_LEAP=\"smear\" in /etc/sysconfig/ptp-vmware (RHEL-like) is read too" \
-		"leapsecmode ignore" "$(cat "$r/run/ptp_vmw-chrony.conf" 2>&1)"
-	echo 'PTP_VMW_HOST_LEAP=sometimes' >"$r/etc/sysconfig/ptp-vmware"
-	check_match "an unknown value: the default (step), and the log line says so" \
-		"PTP_VMW_HOST_LEAP=sometimes is not one of: step smear, using step exit=0" \
-		"$(_fleet_prepare "$r" | tr '\n' ' ')"
-	check_match "an unknown value: leapsectz right/UTC, as by default" \
-		"^leapsectz right/UTC" "$(cat "$r/run/ptp_vmw-chrony.conf" 2>&1)"
-	rm -f "$r/etc/sysconfig/ptp-vmware"
-	# ExecStartPost: chronyc makestep 1 -1 when chronyd got the clock (a
-	# stand-in chronyc records what it was asked), nothing otherwise.
-	printf '#!/bin/sh\necho "$*" >>"%s/chronyc.args"\n' "$r" >"$r/chronyc"
-	chmod +x "$r/chronyc"
-	out=$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started)
-	check_eq "clock given to chronyd: ExecStartPost tells it to follow the host's steps" \
-		"-n makestep 1 -1" "$(cat "$r/chronyc.args" 2>&1)"
-	check_eq "... and logs nothing (prepare's line said it)" "" "$out"
-	rm -f "$r/chronyc.args"
-	echo 'PTP_VMW_FOLLOW_HOST_STEPS=no' >"$r/etc/default/ptp-vmware"
-	check_match "PTP_VMW_FOLLOW_HOST_STEPS=no: the log line says steps are slewed" \
-		"steps of the host's clock slewed \\(PTP_VMW_FOLLOW_HOST_STEPS=no\\)" "$(_fleet_prepare "$r")"
-	PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started >/dev/null
-	check_eq "PTP_VMW_FOLLOW_HOST_STEPS=no: chrony.conf's makestep rules, chronyc is not asked" \
-		"" "$(cat "$r/chronyc.args" 2>/dev/null)"
-	rm -f "$r/etc/default/ptp-vmware" "$r/run/ptp_vmw-chrony.conf"
-	PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started >/dev/null
-	check_eq "no clock given to chronyd: ExecStartPost asks chronyc nothing" \
-		"" "$(cat "$r/chronyc.args" 2>/dev/null)"
+	# A container on a VMware VM sees VMW0005 in /sys but has no udev.
+	_fleet_tree "$r" vmware acpi device alias chrony
+	echo lxc >"$r/run/systemd-container" && mkdir -p "$r/run/systemd" && mv "$r/run/systemd-container" "$r/run/systemd/container"
+	check_eq "in a container (/run/systemd/container): the generator writes nothing" "" "$(_fleet_gen "$r")"
+	check_match "in a container: ExecStartPre says so" "chrony does not use the VMware host clock: this is a container" \
+		"$(_fleet_prepare "$r")"
+	rm -rf "$r/run/systemd"
+	check_eq "in a container (\$container set by the container manager): the generator writes nothing" "" \
+		"$(container=lxc _fleet_gen "$r")"
+
+	# A module the administrator blacklisted will not load: no wait.
+	echo "BOOT_IMAGE=/vmlinuz root=/dev/sda1 modprobe.blacklist=floppy,ptp_vmw quiet" >"$r/proc/cmdline"
+	check_eq "modprobe.blacklist=...,ptp_vmw on the kernel command line: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	check_match "modprobe.blacklist=: ExecStartPre says where it is blacklisted" \
+		"the ptp_vmw module is blacklisted \(modprobe.blacklist= on the kernel command line\)" "$(_fleet_prepare "$r")"
+	echo "root=/dev/sda1 module_blacklist=ptp_vmw" >"$r/proc/cmdline"
+	check_eq "module_blacklist=ptp_vmw: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	echo "root=/dev/sda1 modprobe.blacklist=ptp_vmware module_blacklist=xptp_vmw" >"$r/proc/cmdline"
+	check_eq "a blacklist of other modules (ptp_vmware, xptp_vmw): the drop-ins as usual" \
+		"chrony.service.d/ptp-vmware-wait.conf chronyd.service.d/ptp-vmware-wait.conf dev-ptp_vmware.device.d/ptp-vmware-wait.conf" \
+		"$(_fleet_gen "$r")"
+	mkdir -p "$r/etc/modprobe.d"
+	printf '# mine\nblacklist ptp_vmw\n' >"$r/etc/modprobe.d/local.conf"
+	check_eq "'blacklist ptp_vmw' in /etc/modprobe.d: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	check_match "'blacklist ptp_vmw': ExecStartPre names the file" \
+		"blacklisted \(/etc/modprobe.d/local.conf\)" "$(_fleet_prepare "$r")"
+	printf 'install ptp_vmw /bin/false\n' >"$r/etc/modprobe.d/local.conf"
+	check_eq "'install ptp_vmw /bin/false' in /etc/modprobe.d: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	rm -rf "$r/etc/modprobe.d" "$r/proc/cmdline"
+
+	host_test_generator_signatures "$r"
+	host_test_generator_settings "$r"
+	host_test_generator_started "$r"
 	# (root writes through any mode bits: a file where the directory goes.)
+	_fleet_tree "$r" vmware acpi device alias link tz chrony
 	rm -rf "$r/run" && : >"$r/run"
 	check_match "a /run it cannot write: ExecStartPre says so and still exits 0" \
 		"cannot write /run/ptp_vmw-chrony.conf exit=0" "$(_fleet_prepare "$r" 2>&1 | tr '\n' ' ')"
 	rm -rf "$r"
+}
+
+# host_test_generator_signatures ROOT: a kernel that enforces module
+# signatures (Secure Boot's lockdown, module.sig_enforce=1) and a DKMS key
+# it does not have: the kernel's own ptp_vmw is loaded instead where there
+# is one; where there is none, nothing waits, and the line says why.
+_fleet_sig_tree() {
+	local r=$1 k=$1/lib/modules/6.1.0-99-amd64
+	shift
+	_fleet_tree "$r" vmware acpi device alias chrony "$@"
+	mkdir -p "$k/updates/dkms" "$r/sys/module/module/parameters" "$r/sys/kernel/security" "$r/var/lib/dkms"
+	: >"$k/updates/dkms/ptp_vmw.ko.xz"
+	echo 'updates/dkms/ptp_vmw.ko.xz: kernel/drivers/ptp/ptp.ko.xz' >"$k/modules.dep"
+	echo N >"$r/sys/module/module/parameters/sig_enforce"
+	echo '[none] integrity confidentiality' >"$r/sys/kernel/security/lockdown"
+	: >"$r/var/lib/dkms/mok.pub"
+	printf '1f0e7e2a I------     1 perm 1f010000     0     0 asymmetri Debian Secure Boot CA: 6ccece7e4c6c0d1f6149f3dd27dfcc5cbb419ea1 X509.rsa 4b2ab4ba []\n' >"$r/proc/keys"
+	# modinfo stand-in: the DKMS module is signed by DKMS's key, the
+	# kernel's own by Debian's; the kernel's own depends on ptp.
+	cat >"$r/modinfo" <<-'EOS'
+		#!/bin/sh
+		case "$2:$3" in
+		signer:*/updates/*) echo "DKMS module signing key" ;;
+		signer:*) echo "Debian Secure Boot CA" ;;
+		depends:*) echo "ptp,pps_core" ;;
+		esac
+	EOS
+	printf '#!/bin/sh\necho "modprobe $*" >>"%s/calls"\ncase "$*" in --ignore-install*) echo "modprobe: ERROR: could not insert '"'"'ptp_vmw'"'"': Key was rejected by service" >&2; exit 1 ;; esac\n' "$r" >"$r/modprobe"
+	printf '#!/bin/sh\necho "insmod $*" >>"%s/calls"\n' "$r" >"$r/insmod"
+	chmod +x "$r/modinfo" "$r/modprobe" "$r/insmod"
+}
+host_test_generator_signatures() {
+	local r=$1 k=$1/lib/modules/6.1.0-99-amd64 want conf
+	want="chrony.service.d/ptp-vmware-wait.conf chronyd.service.d/ptp-vmware-wait.conf dev-ptp_vmware.device.d/ptp-vmware-wait.conf"
+	_fleet_sig_tree "$r"
+	export PTP_VMW_MODINFO=$r/modinfo PTP_VMW_MODPROBE=$r/modprobe PTP_VMW_INSMOD=$r/insmod
+	check_eq "signatures not enforced: the drop-ins, no modprobe install command" \
+		"$want|" "$(_fleet_gen "$r")|$(ls "$r/run/modprobe.d" 2>/dev/null)"
+	echo Y >"$r/sys/module/module/parameters/sig_enforce"
+	check_eq "module.sig_enforce=1, DKMS's key not enrolled, no ptp_vmw of the kernel's own: the generator writes nothing" \
+		"" "$(_fleet_gen "$r")"
+	check_match "... and ExecStartPre says why, with the enrollment command" \
+		"enforces module signatures .* kernel 6\.1\.0-99-amd64 has no ptp_vmw of its own; enroll DKMS's key once: mokutil --import /var/lib/dkms/mok.pub" \
+		"$(_fleet_prepare "$r")"
+	mkdir -p "$k/kernel/drivers/ptp"
+	: >"$k/kernel/drivers/ptp/ptp_vmw.ko.xz"
+	_fleet_gen "$r" >/dev/null
+	conf=$r/run/modprobe.d/ptp_vmw-signature.conf
+	check_eq "module.sig_enforce=1 and the kernel has its own ptp_vmw: the drop-ins (the clock will come)" \
+		"$want" "$(_fleet_gen "$r")"
+	check_eq "... and ptp_vmw's modprobe install command goes through 'load'" \
+		"install ptp_vmw /usr/libexec/ptp_vmw/ptp-vmware-chrony load \$CMDLINE_OPTS" "$(grep -v '^#' "$conf" 2>&1)"
+	PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 sh "$FLEET_HELPER" load
+	check_eq "load: ours first; refused, the kernel's own after its dependencies" \
+		"modprobe --ignore-install ptp_vmw;modprobe ptp;modprobe pps_core;insmod $k/kernel/drivers/ptp/ptp_vmw.ko.xz;" \
+		"$(tr '\n' ';' <"$r/calls")"
+	check_match "load: one line in the kernel's log: the cause and the enrollment command" \
+		"^<5>ptp_vmw: the kernel refused the ptp_vmw DKMS built \(Key was rejected by service: .*loaded the kernel's own ptp_vmw instead; enroll DKMS's key once: mokutil --import /var/lib/dkms/mok.pub" \
+		"$(cat "$r/dev/kmsg")"
+	echo N >"$r/sys/module/module/parameters/sig_enforce"
+	echo 'none [integrity] confidentiality' >"$r/sys/kernel/security/lockdown"
+	rm -rf "$r/run/modprobe.d"
+	check_eq "lockdown (UEFI Secure Boot) instead of sig_enforce: the same install command" \
+		"install ptp_vmw /usr/libexec/ptp_vmw/ptp-vmware-chrony load \$CMDLINE_OPTS" \
+		"$(_fleet_gen "$r" >/dev/null; grep -v '^#' "$conf" 2>&1)"
+	printf '2a0e7e2a I------     1 perm 1f010000     0     0 asymmetri DKMS module signing key: 0123456789abcdef0123456789abcdef01234567 X509.rsa 4b2ab4ba []\n' >>"$r/proc/keys"
+	rm -rf "$r/run/modprobe.d"
+	check_eq "lockdown, DKMS's key enrolled (in the kernel's keys): the drop-ins, no install command" \
+		"$want|" "$(_fleet_gen "$r")|$(ls "$r/run/modprobe.d" 2>/dev/null)"
+	unset PTP_VMW_MODINFO PTP_VMW_MODPROBE PTP_VMW_INSMOD
+}
+
+# host_test_generator_settings ROOT: /etc/default/ptp-vmware (Debian) or
+# /etc/sysconfig/ptp-vmware (RHEL-like), read as sh reads it.
+host_test_generator_settings() {
+	local r=$1 f line
+	_fleet_tree "$r" vmware acpi device alias link tz chrony
+	mkdir -p "$r/etc/default" "$r/etc/sysconfig"
+	f=$r/etc/default/ptp-vmware
+	# Each line as a shell reads it, against what the helper reads.
+	for line in 'PTP_VMW_HOST_LEAP=smear' 'export PTP_VMW_HOST_LEAP=smear' '  export   PTP_VMW_HOST_LEAP="smear"' \
+		"PTP_VMW_HOST_LEAP='smear' # the host smears" 'PTP_VMW_HOST_LEAP=smear	# tab, then a comment' \
+		'# PTP_VMW_HOST_LEAP=smear' 'PTP_VMW_HOST_LEAP=' 'PTP_VMW_HOST_LEAP="step"'; do
+		printf 'PTP_VMW_HOST_LEAP=smear\n%s\n' "$line" >"$f"
+		check_eq "settings file line '$line': read as sh reads it" \
+			"$(sh -c ". '$f'; echo \"\$PTP_VMW_HOST_LEAP\"")" \
+			"$(PTP_VMW_ROOT=$r PTP_VMW_NO_MAIN=1 sh -c ". '$FLEET_HELPER'; setting_value PTP_VMW_HOST_LEAP")"
+	done
+	echo 'PTP_VMW_HOST_LEAP=smear' >"$f"
+	check_eq "PTP_VMW_HOST_LEAP=smear: chronyd applies no leap second of its own (leapsecmode ignore)" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;leapsecmode ignore;" \
+		"$(_fleet_prepare "$r" >/dev/null; grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
+	rm -f "$f"
+	echo 'export PTP_VMW_HOST_LEAP="smear"' >"$r/etc/sysconfig/ptp-vmware"
+	_fleet_prepare "$r" >/dev/null
+	check_match "export PTP_VMW_HOST_LEAP=\"smear\" in /etc/sysconfig/ptp-vmware (RHEL-like) is read too" \
+		"leapsecmode ignore" "$(cat "$r/run/ptp_vmw-chrony.conf" 2>&1)"
+	echo 'PTP_VMW_HOST_LEAP=sometimes' >"$r/etc/sysconfig/ptp-vmware"
+	_fleet_prepare "$r" >/dev/null
+	check_match "an unknown value: leapsectz right/UTC, as by default" \
+		"^leapsectz right/UTC" "$(cat "$r/run/ptp_vmw-chrony.conf" 2>&1)"
+	rm -f "$r/etc/sysconfig/ptp-vmware"
+	# The off switch: no refclock, no wait, no step.
+	printf '# This VM has the clock; chrony is not to use it.\nexport PTP_VMW_USE_CLOCK="no" # see README\n' >"$f"
+	check_eq "PTP_VMW_USE_CLOCK=no: the generator writes nothing" "" "$(_fleet_gen "$r")"
+	check_eq "PTP_VMW_USE_CLOCK=no: ExecStartPre writes no refclock, says it is switched off, exits 0" \
+		"ptp_vmw: chrony does not use the VMware host clock: switched off (PTP_VMW_USE_CLOCK=no in /etc/default/ptp-vmware) exit=0|" \
+		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')|$(ls "$r"/run/ptp_vmw-chrony* 2>/dev/null)"
+	echo 'PTP_VMW_USE_CLOCK=maybe' >"$f"
+	check_eq "PTP_VMW_USE_CLOCK=maybe (not yes or no): the clock is used, as by default" \
+		"chrony.service.d/ptp-vmware-wait.conf chronyd.service.d/ptp-vmware-wait.conf dev-ptp_vmware.device.d/ptp-vmware-wait.conf" \
+		"$(_fleet_gen "$r")"
+	rm -f "$f"
+}
+
+# host_test_generator_started ROOT: ExecStartPost asks chronyd (a stand-in
+# chronyc that records what it was asked and answers "sources") before it
+# claims anything or steps.
+host_test_generator_started() {
+	local r=$1 out
+	_fleet_tree "$r" vmware acpi device alias link tz chrony
+	check_eq "clock there: ExecStartPre writes the refclock and logs nothing (ExecStartPost will)" "exit=0" \
+		"$(_fleet_prepare "$r" | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "clock there: chronyd gets the refclock and leapsectz right/UTC" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;leapsectz right/UTC;" \
+		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
+	# shellcheck disable=SC2016 # for the stand-in
+	printf '#!/bin/sh\necho "$*" >>"%s/chronyc.args"\ncase "$*" in *sources*) cat "%s/sources" ;; esac\n' "$r" "$r" >"$r/chronyc"
+	chmod +x "$r/chronyc"
+	printf '#,?,VMW,0,-2,0,0.000000000,0.000000000,0.000000000\n^,?,192.0.2.1,2,6,0,0,0,0\n' >"$r/sources"
+	out=$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started)
+	check_eq "chronyd has VMW: ExecStartPost asked chronyd, then told it to follow the host's steps" \
+		"-n -c sources;-n makestep 1 -1;" "$(tr '\n' ';' <"$r/chronyc.args")"
+	check_eq "chronyd has VMW: the one line says the clock is used, and how (the defaults)" \
+		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware (/dev/ptp0, refid VMW); leap seconds inserted by the kernel (right/UTC); steps of the host's clock followed" \
+		"$out"
+	check_eq "chronyd has VMW: 'status' says the same" "$out" \
+		"$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" status)"
+	rm -f "$r/chronyc.args"
+	printf '^,?,192.0.2.1,2,6,0,0,0,0\n' >"$r/sources"
+	out=$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started)
+	check_eq "chronyd did not read the refclock (the include commented out): no step" \
+		"-n -c sources;" "$(tr '\n' ';' <"$r/chronyc.args")"
+	check_match "... and the line says chronyd did not read it, and how to fix it (Debian)" \
+		"^ptp_vmw: chrony does not use the VMware host clock: chronyd did not read /run/ptp_vmw-chrony.conf: .*confdir /etc/chrony/conf.d" "$out"
+	mkdir -p "$r/etc/chrony.d" && : >"$r/etc/chrony.d/ptp_vmw.conf"
+	check_match "... on a RHEL-like layout, it names confdir /etc/chrony.d" \
+		"does not include /etc/chrony.d \(add the line \"confdir /etc/chrony.d\"\)" \
+		"$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" status)"
+	printf '#,?,VMW,0,-2,0,0,0,0\n' >"$r/sources"
+	mkdir -p "$r/etc/default"
+	echo 'PTP_VMW_FOLLOW_HOST_STEPS=no' >"$r/etc/default/ptp-vmware"
+	rm -f "$r/chronyc.args"
+	check_match "PTP_VMW_FOLLOW_HOST_STEPS=no: the line says steps are slewed" \
+		"steps of the host's clock slewed \\(PTP_VMW_FOLLOW_HOST_STEPS=no\\)" \
+		"$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started)"
+	check_eq "PTP_VMW_FOLLOW_HOST_STEPS=no: chrony.conf's makestep rules, chronyc is asked no step" \
+		"-n -c sources;" "$(tr '\n' ';' <"$r/chronyc.args")"
+	rm -f "$r/etc/default/ptp-vmware" "$r/run/ptp_vmw-chrony.conf" "$r/chronyc.args"
+	PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started >/dev/null
+	check_eq "no clock given to chronyd: ExecStartPost asks chronyc nothing" \
+		"" "$(cat "$r/chronyc.args" 2>/dev/null)"
+	_fleet_tree "$r" vmware acpi device alias link chrony
+	_fleet_prepare "$r" >/dev/null
+	check_eq "clock there but no right/UTC (tzdata-legacy missing): the refclock without leapsectz" \
+		"refclock PHC /dev/ptp_vmware poll 0 dpoll -2 precision 1e-7 maxdispersion 0.01 refid VMW;" \
+		"$(grep -v '^#' "$r/run/ptp_vmw-chrony.conf" 2>&1 | tr '\n' ';')"
+	# shellcheck disable=SC2016 # for the stand-in
+	printf '#!/bin/sh\ncase "$*" in *sources*) echo "#,?,VMW,0,-2,0,0,0,0" ;; esac\n' >"$r/chronyc"
+	chmod +x "$r/chronyc"
+	check_match "clock there but no right/UTC: the line says how to get leap seconds" \
+		"no leap-second data: .*apt-get install tzdata-legacy" \
+		"$(PTP_VMW_ROOT=$r PTP_VMW_CHRONYC=$r/chronyc sh "$FLEET_HELPER" started)"
+	rm -f "$r/dev/ptp_vmware"
+	_fleet_prepare "$r" >/dev/null
+	check_eq "clock gone at chronyd's next start: the refclock file goes too" "" "$(ls "$r/run" 2>&1)"
 }
 
 # host_test_deb_suites: apt-get install ../ptp-vmw-dkms_*.deb on each Debian
