@@ -95,6 +95,14 @@ local f m missing exp
 		"dkms (>= 2.8.4)" "$(ovl_run pkg dpkg-deb -f "$deb" Depends)"
 	check_eq ".rpm: noarch, requires dkms" "noarch dkms >= 3.0" \
 		"$(ovl_run pkg sh -c "rpm -qp --qf '%{ARCH} ' $rpmf; rpm -qpR $rpmf | grep '^dkms'" 2>&1)"
+	# A package's dependencies change every machine it is installed on:
+	# neither may pull in or push out a time daemon (chrony Conflicts:
+	# time-daemon, so a Recommends of it removes systemd-timesyncd).
+	check_eq ".deb: recommends only tzdata-legacy (right/UTC on Debian 13): no time daemon" \
+		"tzdata-legacy" "$(ovl_run pkg dpkg-deb -f "$deb" Recommends)"
+	check_none ".deb and .rpm: no relation at all to chrony or time-daemon" "fields naming one" \
+		"$(ovl_run pkg sh -c "dpkg-deb -f $deb Depends Recommends Suggests Conflicts Breaks Provides;
+			rpm -qp --requires --recommends --suggests --conflicts $rpmf" 2>&1 | grep -Ei 'chrony|time-daemon')"
 	check_eq ".deb: /usr/src/ptp_vmw-$version holds exactly the driver's files (make print-sources)" \
 		"$(driver_file_list)" \
 		"$(ovl_run pkg dpkg-deb -c "$deb" | awk '$1 ~ /^-/ {print $6}' |
