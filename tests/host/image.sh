@@ -25,6 +25,9 @@
 #       nopkg-up     nopkg + the same 6.12 kernel: the 6.12 system without us
 #       rpm          + the .rpm's payload with rpm -i --nodeps (its %post runs
 #                    DKMS), and chrony.conf told about /etc/chrony.d
+#       tsd          Debian's default time daemon: chrony purged,
+#                    systemd-timesyncd with a site server, then our .deb
+#                    installed with apt's defaults
 #   The key of a variant adds what goes into it (the package sources, the
 #   6.12 kernel). A variant is rebuilt when its key changes; every part of the
 #   cache carries a checksum (a manifest of the tree, cksum of a disk) that
@@ -377,6 +380,22 @@ _variant_deb() {
 	_img_layer_tidy "$1" "$2"
 }
 
+# tsd: Debian's default time daemon. chrony purged and systemd-timesyncd
+# installed (what a default install has: systemd recommends it), its
+# configuration given a site NTP server as an administrator would (its
+# bytes recorded for the scenario to compare), then our .deb installed with
+# apt's defaults (Recommends on). apt's output is the build log: the
+# scenario's host checks read it for any time daemon coming or going.
+_variant_tsd() {
+	_img_layer_files "$2" "$IMAGE_DEB"
+	_img_chroot "$1" "$2" sh -c "apt-get update && apt-get purge -y chrony && apt-get install -y systemd-timesyncd &&
+		sed -i 's/^#\{0,1\}NTP=.*/NTP=ntp.site.example/' /etc/systemd/timesyncd.conf &&
+		mkdir -p /var/lib/ptpvmw-test && sha256sum /etc/systemd/timesyncd.conf >/var/lib/ptpvmw-test/timesyncd.sha &&
+		echo '== ptpvmw: apt-get install ./${IMAGE_DEB##*/} with apt defaults ==' &&
+		cd /var/tmp/ptpvmw && apt-get install -y ./${IMAGE_DEB##*/}" || return 1
+	_img_layer_tidy "$1" "$2"
+}
+
 # up (over deb) and nopkg-up (over the base): the 6.12 kernel and headers,
 # installed with apt; Debian's hooks do the rest (initrd, /vmlinuz, DKMS).
 _variant_kernel_up() {
@@ -409,14 +428,14 @@ _image_up_kernel() {
 }
 
 # image_variant KIND: the bootable variant KIND (nopkg, deb, up, nopkg-up,
-# rpm), built if its cached copy is missing, stale or corrupt; sets
+# rpm, tsd), built if its cached copy is missing, stale or corrupt; sets
 # IMAGE_DIR (disk.img, vmlinux, vmlinuz, initrd.img, release, build.log).
 # Needs image_base, and image_packages for the variants with our packages.
 image_variant() {
 	local kind=$1 key lowers setup='' parent='' dir start
 	case $kind in
 	nopkg) key=$IMAGE_BASE_KEY ;;
-	deb | rpm) key=$(echo "$IMAGE_BASE_KEY $IMAGE_PKG_KEY $(declare -f "_variant_$kind")" | sha256sum | cut -c1-12)
+	deb | rpm | tsd) key=$(echo "$IMAGE_BASE_KEY $IMAGE_PKG_KEY $(declare -f "_variant_$kind")" | sha256sum | cut -c1-12)
 		setup=_variant_$kind ;;
 	up | nopkg-up)
 		_image_up_kernel

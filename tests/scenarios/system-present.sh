@@ -4,7 +4,10 @@
 # the 6.12 kernel and headers installed with apt, DKMS building for them by
 # Debian's hooks: the kernel upgrade) on a VMware VM with the precision
 # clock. Stage main: after the boot, with no command typed, chronyd waited
-# for the clock, was given it and locks on it. Then, when stage purged comes
+# for the clock, was given it and locks on it. Then, chronyd restarted with
+# the package's include commented out: no step, no claim, a line saying how
+# to fix it; and with PTP_VMW_USE_CLOCK=no: no refclock, no step, a line
+# saying it is switched off. Then, when stage purged comes
 # next, "apt-get purge" inside the running system. Stage purged, the next
 # boot: chronyd runs with its own sources only, and nothing of ours is left.
 SYS_IMAGE=pkg
@@ -15,6 +18,10 @@ guest_main() {
 	local out rc
 	check_clock_used "present" /lib/systemd/system/chrony.service.d/ptp-vmware.conf \
 		/etc/chrony/conf.d/ptp_vmw.conf
+	# Claims only what chronyd confirms; the administrator's off switch.
+	check_claims_only_true "present" /etc/chrony/conf.d/ptp_vmw.conf \
+		's|^include /run/ptp_vmw-chrony|# &|' 'confdir /etc/chrony/conf.d'
+	check_switched_off "present"
 	[ "$NEXT_STAGE" = purged ] || return 0
 	out=$(apt-get purge -y ptp-vmw-dkms 2>&1)
 	rc=$?

@@ -74,7 +74,8 @@ ours_present() {
 		/usr/lib/systemd/system/chronyd.service.d/ptp-vmware.conf \
 		/lib/systemd/system-generators/ptp-vmware-generator \
 		/usr/lib/systemd/system-generators/ptp-vmware-generator \
-		/usr/libexec/ptp_vmw /run/ptp_vmw-chrony.conf \
+		/usr/libexec/ptp_vmw /run/ptp_vmw-chrony.conf /run/ptp_vmw-refused /run/ptp_vmw-advised \
+		/run/modprobe.d/ptp_vmw-signature.conf \
 		/run/systemd/generator/chrony.service.d/ptp-vmware-wait.conf \
 		/run/systemd/generator/chronyd.service.d/ptp-vmware-wait.conf \
 		/run/systemd/generator/dev-ptp_vmware.device.d/ptp-vmware-wait.conf; do
@@ -217,7 +218,15 @@ check_clock_used() {
 	check_match "$n: chronyd's ExecStartPost ran ptp-vmware-chrony started (chronyc makestep 1 -1)" \
 		'ptp-vmware-chrony started .*code=exited ; status=0[ /]' \
 		"$(systemctl show -p ExecStartPost chrony.service)"
-	# chronyd locks on the clock: the system clock within 1 ms of the host.
+	check_chrony_locks "$n"
+	check_eq "$n: no failed reads of the clock" 0 "$(vmw_stat failed_reads)"
+}
+
+# check_chrony_locks NAME: chronyd locks on the clock (VMW selected, the
+# system clock within 1 ms of the host) within 90 s, and independently of
+# chrony the system clock is within 1 ms of the host.
+check_chrony_locks() {
+	local n=$1 t0 lock i off
 	t0=$(uptime_us)
 	lock=
 	i=0
@@ -235,7 +244,103 @@ check_clock_used() {
 	value host_minus_sys_ns "$off"
 	check_cmp "$n: independently of chrony, the system clock is within 1 ms of the host (saw ${off:-?} ns)" \
 		"$(abs "${off:-99999999}")" -lt 1000000
-	check_eq "$n: no failed reads of the clock" 0 "$(vmw_stat failed_reads)"
+}
+
+# journal_cursor: where the journal is now (for our_log_lines_after).
+journal_cursor() { journalctl -b -n 1 --show-cursor --no-pager -o cat 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+
+# our_log_lines_after CURSOR: our lines (as our_log_lines) logged since.
+our_log_lines_after() {
+	journalctl --sync 2>/dev/null
+	journalctl -b --no-pager -o cat --after-cursor="$1" _TRANSPORT=stdout 2>/dev/null | grep '^ptp_vmw: '
+}
+
+# kernel_lines TEXT: lines of this boot's kernel log (our generator's and
+# modprobe install command's lines go there) that contain TEXT.
+kernel_lines() { journalctl -b -k --no-pager -o cat 2>/dev/null | grep -F "$1"; }
+
+HELPER=/usr/libexec/ptp_vmw/ptp-vmware-chrony
+CHRONYC_LOG=/run/ptpvmw-chronyc.log
+
+# chronyc_recorder on|off: a chronyc ahead of Debian's in systemd's PATH
+# (/usr/local/bin) that records what it is asked in CHRONYC_LOG, then asks
+# chronyd: what the package's ExecStartPost asked chronyd becomes visible.
+chronyc_recorder() {
+	rm -f "$CHRONYC_LOG" /usr/local/bin/chronyc
+	[ "$1" = on ] || return 0
+	printf '#!/bin/sh\necho "$*" >>%s\nexec /usr/bin/chronyc "$@"\n' "$CHRONYC_LOG" >/usr/local/bin/chronyc
+	chmod 755 /usr/local/bin/chronyc
+}
+
+# restart_chrony_logged: restart chronyd; prints our lines of that start.
+restart_chrony_logged() {
+	local mark
+	mark=$(journal_cursor)
+	systemctl restart chrony.service
+	sleep 1
+	our_log_lines_after "$mark"
+}
+
+# check_claims_only_true NAME FILE SED FIX: chronyd restarted with FILE
+# edited by SED so that it no longer reads the package's chrony file (an
+# include commented out; no confdir): the helper asks chronyd, finds no VMW
+# refclock, does not step, and its one line says so and names FIX. Then
+# FILE as it was, and the clock is used again.
+check_claims_only_true() {
+	local n=$1 file=$2 expr=$3 fix=$4 lines
+	cp "$file" /run/ptpvmw-saved.conf
+	sed -i "$expr" "$file"
+	chronyc_recorder on
+	lines=$(restart_chrony_logged)
+	check_match "$n: chronyd not reading the package's chrony file: the one line says it did not read the refclock, and how to fix it" \
+		"^ptp_vmw: chrony does not use the VMware host clock: chronyd did not read /run/ptp_vmw-chrony.conf: .*$fix" "$lines"
+	check_eq "$n: ... one line, no claim that the clock is used" 1 "$(echo "$lines" | grep -c .)"
+	check_eq "$n: ... ExecStartPost asked chronyd and told it no step (no makestep)" "-n -c sources" \
+		"$(cat "$CHRONYC_LOG" 2>&1)"
+	check_ok "$n: ... chronyc lists no reference clock" not chrony_has_refclock_source
+	check_match "$n: ... ptp-vmware-chrony status says the same" "chronyd did not read .*$fix" "$("$HELPER" status)"
+	cp /run/ptpvmw-saved.conf "$file"
+	chronyc_recorder on
+	lines=$(restart_chrony_logged)
+	check_match "$n: the file restored: the line says the clock is used again" \
+		"^ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware" "$lines"
+	check_eq "$n: ... and ExecStartPost asked chronyd, then told it to follow the host's steps" \
+		"-n -c sources;-n makestep 1 -1;" "$(tr '\n' ';' <"$CHRONYC_LOG" 2>&1)"
+	chronyc_recorder off
+}
+
+# check_switched_off NAME: PTP_VMW_USE_CLOCK=no in /etc/default/ptp-vmware,
+# written as a shell-sourced file often is: chronyd restarted gets no
+# refclock and no step, and the line says it is switched off.
+check_switched_off() {
+	local n=$1 lines
+	printf '# This VM keeps its own time.\nexport PTP_VMW_USE_CLOCK="no"  # see ptp-vmware-chrony\n' >/etc/default/ptp-vmware
+	chronyc_recorder on
+	lines=$(restart_chrony_logged)
+	check_eq "$n: PTP_VMW_USE_CLOCK=no: the one line says the clock is switched off" \
+		"ptp_vmw: chrony does not use the VMware host clock: switched off (PTP_VMW_USE_CLOCK=no in /etc/default/ptp-vmware)" "$lines"
+	check_eq "$n: PTP_VMW_USE_CLOCK=no: chronyd's configuration has no refclock line" "" "$(chrony_refclocks)"
+	check_eq "$n: PTP_VMW_USE_CLOCK=no: chronyc was asked nothing (no step)" "" "$(cat "$CHRONYC_LOG" 2>/dev/null)"
+	rm -f /etc/default/ptp-vmware
+	chronyc_recorder off
+	lines=$(restart_chrony_logged)
+	check_match "$n: the switch removed: the clock is used again" \
+		"^ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware" "$lines"
+}
+
+# check_no_time_daemon_change NAME: Debian's default time daemon is as the
+# administrator left it: systemd-timesyncd active, its configuration the
+# bytes recorded before our package came, chrony not installed.
+check_no_time_daemon_change() {
+	local n=$1
+	check_eq "$n: systemd-timesyncd is active" active "$(systemctl is-active systemd-timesyncd.service)"
+	check_eq "$n: chrony is not installed" "" \
+		"$(dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep 'install ok')"
+	check_eq "$n: timesyncd.conf is the administrator's, byte for byte" \
+		"$(cat /var/lib/ptpvmw-test/timesyncd.sha 2>&1)" "$(sha256sum /etc/systemd/timesyncd.conf)"
+	check_eq "$n: timesyncd keeps the site's server" "NTP=ntp.site.example" \
+		"$(systemd-analyze cat-config systemd/timesyncd.conf 2>/dev/null | grep '^NTP=')"
+	diag systemctl status --no-pager systemd-timesyncd.service
 }
 
 # check_clock_not_used NAME REASON: the machine lacks the clock: the boot did
