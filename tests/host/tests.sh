@@ -61,24 +61,50 @@ host_test_lint() {
 	host_test_shellcheck
 }
 
-# host_test_shellcheck: every shell script of the project, shellcheck-clean
-# (Debian's shellcheck, in the bookworm chroot). What the guest runs
-# (tests/guest, tests/scenarios, tests/lib) is busybox sh and is checked as
-# sh, busybox's "local" allowed; the scenarios are also sourced by the
-# host's bash, which accepts whatever sh does. The rest is bash.
+# shell_scripts: every shell script of the project, one a line, as
+# "SHELL PATH": the files named *.sh and every file whose first line is a
+# sh, dash or bash shebang, whatever its name (the helper in dist/, the
+# maintainer scripts, the guest's init, .ci/run). SHELL comes from the
+# shebang; a file without one is a sourced library: what the guest runs
+# (tests/guest, tests/scenarios, tests/lib) and compat/ are sh, the rest
+# bash.
+shell_scripts() {
+	local f first
+	(cd "$TOP" && { git ls-files 2>/dev/null || find . -type f -not -path './.git/*' -not -path './test-output/*' |
+		sed 's|^\./||'; } | sort -u | while read -r f; do
+		[ -f "$f" ] || continue
+		first=$(head -n 1 "$f" 2>/dev/null)
+		case $first in
+		'#!'*bash*) echo "bash $f" ;;
+		'#!'*/sh | '#!'*/sh\ * | '#!'*dash*) echo "sh $f" ;;
+		*)
+			case $f in
+			tests/guest/*.sh | tests/scenarios/*.sh | tests/lib/*.sh | compat/*.sh) echo "sh $f" ;;
+			*.sh) echo "bash $f" ;;
+			esac
+			;;
+		esac
+	done)
+}
+
+# host_test_shellcheck: every shell script of the project (shell_scripts),
+# clean by Debian's shellcheck (in the bookworm chroot). What the
+# guest runs is busybox sh, checked as sh with busybox's "local" allowed;
+# the scenarios are also sourced by the host's bash, which accepts whatever
+# sh does. A new script is checked by being one: no list to add it to.
 host_test_shellcheck() {
-	local root dir log files sh_files bash_files n bad
+	local root dir log files list sh_files bash_files n bad
 	chroot_ensure bookworm shellcheck
 	root=$(chroot_root bookworm)
 	dir=$root/build/shellcheck-$(echo "$OUT" | sha256sum | cut -c1-8)
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	files=$(cd "$TOP" && git ls-files -- '*.sh' tests/guest/init .ci/run 2>/dev/null | sort -u)
-	[ -n "$files" ] || files=$(cd "$TOP" && find . -name '*.sh' -not -path './test-output/*' | sed 's|^\./||')
+	list=$(shell_scripts)
+	files=$(echo "$list" | cut -d' ' -f2-)
 	# shellcheck disable=SC2086 # a list of file names
 	(cd "$TOP" && tar -cf - $files) | tar -xf - -C "$dir"
-	sh_files=$(echo "$files" | grep -E '^(tests/(guest|scenarios|lib)/|compat/)')
-	bash_files=$(echo "$files" | grep -vE '^(tests/(guest|scenarios|lib)/|compat/)')
+	sh_files=$(echo "$list" | sed -n 's/^sh //p')
+	bash_files=$(echo "$list" | sed -n 's/^bash //p')
 	log=$OUT/shellcheck.log
 	n=$(echo "$files" | grep -c .)
 	# shellcheck disable=SC2016,SC2086 # expanded by the sh it runs; a list of file names
