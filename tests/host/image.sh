@@ -222,11 +222,13 @@ _image_seal() {
 	mv "$dir/complete.tmp" "$dir/complete"
 }
 
-# _image_prune KIND KEEP: remove the cached builds of KIND other than KEEP
-# and the IMAGE_KEEP (default 2) used last: several checkouts (a branch
-# beside main) share the cache, and one must not delete what another is
-# about to boot. _image_used marks a build as used.
+# _image_prune KIND KEEP: remove the cached builds of KIND other than KEEP,
+# the IMAGE_KEEP (default 2) used last, and any used in the last
+# IMAGE_KEEP_MINUTES (default 180: longer than any run): several checkouts
+# (branches beside main) share the cache, and one must not delete what
+# another is about to boot. _image_used marks a build as used.
 IMAGE_KEEP=${PTP_VMW_IMAGE_KEEP:-2}
+IMAGE_KEEP_MINUTES=${PTP_VMW_IMAGE_KEEP_MINUTES:-180}
 _image_used() { touch "$1/used" 2>/dev/null; }
 _image_prune() {
 	local d n=0
@@ -236,6 +238,7 @@ _image_prune() {
 		n=$((n + 1))
 		[ "$d" = "$IMAGE_CACHE/$1-$2" ] && continue
 		[ "$n" -le "$IMAGE_KEEP" ] && continue
+		[ -n "$(find "$d/used" -mmin -"$IMAGE_KEEP_MINUTES" 2>/dev/null)" ] && continue
 		say "system image: removing $d (not among the $IMAGE_KEEP $1 builds used last)"
 		rm -rf "$d"
 	done
@@ -361,7 +364,7 @@ _img_layer_files() {
 	local layer=$1
 	shift
 	mkdir -p "$layer/upper/var/tmp/ptpvmw" "$layer/upper/usr/sbin"
-	cp "$@" "$layer/upper/var/tmp/ptpvmw/"
+	cp "$@" "$layer/upper/var/tmp/ptpvmw/" || return 1
 	# Packages installed here must not start services (chronyd would steer
 	# the host's clock): as in the base, until the layer is done.
 	printf '#!/bin/sh\nexit 101\n' >"$layer/upper/usr/sbin/policy-rc.d"
@@ -375,7 +378,7 @@ _img_layer_tidy() {
 # The setups, each run in its variant's layer (LOWERS LAYER):
 # deb: our .deb, installed with apt from a file, as an administrator does.
 _variant_deb() {
-	_img_layer_files "$2" "$IMAGE_DEB"
+	_img_layer_files "$2" "$IMAGE_DEB" || return 1
 	_img_chroot "$1" "$2" sh -c "cd /var/tmp/ptpvmw && apt-get install -y ./${IMAGE_DEB##*/}" || return 1
 	_img_layer_tidy "$1" "$2"
 }
@@ -387,7 +390,7 @@ _variant_deb() {
 # apt's defaults (Recommends on). apt's output is the build log: the
 # scenario's host checks read it for any time daemon coming or going.
 _variant_tsd() {
-	_img_layer_files "$2" "$IMAGE_DEB"
+	_img_layer_files "$2" "$IMAGE_DEB" || return 1
 	_img_chroot "$1" "$2" sh -c "apt-get update && apt-get purge -y chrony && apt-get install -y systemd-timesyncd &&
 		sed -i 's/^#\{0,1\}NTP=.*/NTP=ntp.site.example/' /etc/systemd/timesyncd.conf &&
 		mkdir -p /var/lib/ptpvmw-test && sha256sum /etc/systemd/timesyncd.conf >/var/lib/ptpvmw-test/timesyncd.sha &&
@@ -399,7 +402,7 @@ _variant_tsd() {
 # up (over deb) and nopkg-up (over the base): the 6.12 kernel and headers,
 # installed with apt; Debian's hooks do the rest (initrd, /vmlinuz, DKMS).
 _variant_kernel_up() {
-	_img_layer_files "$2" /dev/null
+	_img_layer_files "$2" /dev/null || return 1
 	_img_chroot "$1" "$2" sh -c "apt-get update && apt-get install -y --no-install-recommends $IMAGE_UP_KPKG linux-headers-$IMAGE_UP_KVER" ||
 		return 1
 	_img_layer_tidy "$1" "$2"
@@ -409,7 +412,7 @@ _variant_kernel_up() {
 # Debian package here); its %post runs DKMS's common.postinst. chrony.conf
 # then reads /etc/chrony.d as the README tells RHEL-like systems' owners.
 _variant_rpm() {
-	_img_layer_files "$2" "$IMAGE_RPM"
+	_img_layer_files "$2" "$IMAGE_RPM" || return 1
 	_img_chroot "$1" "$2" sh -c "apt-get update && apt-get install -y --no-install-recommends rpm &&
 		rpm -i --nodeps /var/tmp/ptpvmw/${IMAGE_RPM##*/} &&
 		echo 'confdir /etc/chrony.d' >>/etc/chrony/chrony.conf" || return 1

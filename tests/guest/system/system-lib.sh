@@ -246,13 +246,21 @@ check_chrony_locks() {
 		"$(abs "${off:-99999999}")" -lt 1000000
 }
 
-# journal_cursor: where the journal is now (for our_log_lines_after).
-journal_cursor() { journalctl -b -n 1 --show-cursor --no-pager -o cat 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+# our_log_count: how many lines our_log_lines has now.
+our_log_count() { our_log_lines | grep -c .; }
 
-# our_log_lines_after CURSOR: our lines (as our_log_lines) logged since.
+# our_log_lines_after N: our lines (as our_log_lines) after the first N,
+# waiting up to 5 s for at least one (journald reads chronyd's helper's
+# output a moment after systemctl returns).
 our_log_lines_after() {
-	journalctl --sync 2>/dev/null
-	journalctl -b --no-pager -o cat --after-cursor="$1" _TRANSPORT=stdout 2>/dev/null | grep '^ptp_vmw: '
+	local i=0
+	while [ $i -lt 20 ]; do
+		journalctl --sync 2>/dev/null
+		[ "$(our_log_count)" -gt "$1" ] && break
+		sleep 0.25
+		i=$((i + 1))
+	done
+	our_log_lines | tail -n +$(($1 + 1))
 }
 
 # kernel_lines TEXT: lines of this boot's kernel log (our generator's and
@@ -274,11 +282,10 @@ chronyc_recorder() {
 
 # restart_chrony_logged: restart chronyd; prints our lines of that start.
 restart_chrony_logged() {
-	local mark
-	mark=$(journal_cursor)
+	local before
+	before=$(our_log_count)
 	systemctl restart chrony.service
-	sleep 1
-	our_log_lines_after "$mark"
+	our_log_lines_after "$before"
 }
 
 # check_claims_only_true NAME FILE SED FIX: chronyd restarted with FILE
