@@ -264,8 +264,10 @@ our_log_lines_after() {
 }
 
 # kernel_lines TEXT: lines of this boot's kernel log (our generator's and
-# modprobe install command's lines go there) that contain TEXT.
-kernel_lines() { journalctl -b -k --no-pager -o cat 2>/dev/null | grep -F "$1"; }
+# modprobe install command's lines go there) that contain TEXT, as dmesg
+# shows them (journald files them under the identifier ptp_vmw and keeps
+# only the rest as the message).
+kernel_lines() { dmesg 2>/dev/null | sed 's/^\[[^]]*\] //' | grep -F "$1"; }
 
 HELPER=/usr/libexec/ptp_vmw/ptp-vmware-chrony
 CHRONYC_LOG=/run/ptpvmw-chronyc.log
