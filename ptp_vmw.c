@@ -15,6 +15,8 @@
 
 #include <linux/acpi.h>
 #include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/irqflags.h>
@@ -24,6 +26,7 @@
 #include <linux/platform_device.h>
 #include <linux/ptp_clock_kernel.h>
 #include <linux/ratelimit.h>
+#include <linux/sched.h>
 #include <linux/sysfs.h>
 #include <linux/time64.h>
 #include <asm/hypervisor.h>
@@ -43,12 +46,14 @@
 
 /*
  * Writes are opt-in: the host owns the clock, and a guest that steps it
- * moves the time every other reader of the host's clock sees.
+ * moves the time every other reader of the host's clock sees, every other
+ * VM on the host included. Even then a write needs what setting the
+ * guest's own time needs, CAP_SYS_TIME, whatever the mode of /dev/ptpN.
  */
 static bool writable;
 module_param(writable, bool, 0444);
 MODULE_PARM_DESC(writable,
-		 "Let root set, step and slew the clock (clock_settime, clock_adjtime, phc2sys -c) if the host accepts writes; checked once, at probe, without changing the clock. Default: N, read-only.");
+		 "Let root set, step and slew the clock (clock_settime, clock_adjtime, phc2sys -c) if the host accepts writes; checked once, at probe, without changing the clock. This sets the whole ESXi host's clock; each write needs CAP_SYS_TIME. Never steer (phc2sys -c) the clock chrony reads. Default: N, read-only.");
 
 /**
  * struct ptp_vmw_counts - one CPU's share of a clock's counters
@@ -56,12 +61,15 @@ MODULE_PARM_DESC(writable,
  * @failed_reads:      GETTIME calls the host refused (reported as -EIO)
  * @successful_writes: SETTIME, ADJTIME and ADJFREQ calls the host accepted
  * @failed_writes:     write calls the host refused (reported as -EIO)
+ * @denied_writes:     writes refused before the host was asked, because
+ *                     the caller lacked CAP_SYS_TIME (reported as -EPERM)
  */
 struct ptp_vmw_counts {
 	u64 successful_reads;
 	u64 failed_reads;
 	u64 successful_writes;
 	u64 failed_writes;
+	u64 denied_writes;
 };
 
 /**
@@ -79,6 +87,9 @@ struct ptp_vmw_counts {
  * @reported:         1 if the start of the current outage was logged
  * @log_limit:        bounds outage log lines however often the clock is read
  * @write_log_limit:  bounds log lines about refused writes
+ * @denied_log_limit: bounds log lines about callers without CAP_SYS_TIME,
+ *                    apart from @write_log_limit so that a flood of them
+ *                    cannot hide the host refusing root's writes
  *
  * No lock is taken on the read path; readers share only @failing, which they
  * read, and write only while the clock fails.
@@ -93,6 +104,7 @@ struct ptp_vmw {
 	atomic_t reported;
 	struct ratelimit_state log_limit;
 	struct ratelimit_state write_log_limit;
+	struct ratelimit_state denied_log_limit;
 };
 
 /* ---- Protocol ---------------------------------------------------------- */
@@ -144,6 +156,7 @@ static void ptp_vmw_totals(struct ptp_vmw *vmw, struct ptp_vmw_counts *sum)
 		sum->failed_reads += READ_ONCE(c->failed_reads);
 		sum->successful_writes += READ_ONCE(c->successful_writes);
 		sum->failed_writes += READ_ONCE(c->failed_writes);
+		sum->denied_writes += READ_ONCE(c->denied_writes);
 	}
 }
 
@@ -284,17 +297,43 @@ static int ptp_vmw_ro_adjfine(struct ptp_clock_info *info, long scaled_ppm)
 }
 
 /*
+ * A write from a caller without CAP_SYS_TIME: refused before the host is
+ * asked. Out of line, so that root's writes pay only for the test.
+ */
+static noinline int ptp_vmw_write_denied(struct ptp_vmw *vmw, u32 sub)
+{
+	this_cpu_inc(vmw->counts->denied_writes);
+	if (__ratelimit(&vmw->denied_log_limit))
+		dev_notice(vmw->dev,
+			   "refused a clock write (subcommand %u) from %s[%d], uid %u: it needs CAP_SYS_TIME\n",
+			   sub, current->comm, task_pid_nr(current),
+			   from_kuid_munged(&init_user_ns, current_uid()));
+	return -EPERM;
+}
+
+/*
  * Writable (writable=1 and a host that took the probe's test write): one
  * hypercall per operation. A write the host refuses now returns EIO, not
  * EOPNOTSUPP: the host did take writes at probe, so this is a failure of
  * the call, like a refused reading, which the caller may retry; EOPNOTSUPP
  * would tell phc2sys or chrony that the operation can never work.
+ *
+ * Setting this clock sets the whole host's, which every VM on it reads: a
+ * write needs CAP_SYS_TIME in the initial user namespace, as setting the
+ * guest's own clock does. The PTP core asks only that /dev/ptpN be open for
+ * writing, and sites give PTP nodes to a group so that ptp4l and phc2sys run
+ * unprivileged; such a group must not be able to steer a host. The PTP core
+ * calls these operations from clock_settime() and clock_adjtime(), in the
+ * caller's context, so the test is of the caller at the time of the write,
+ * not of whoever opened the node.
  */
 static int ptp_vmw_write(struct ptp_clock_info *info, u32 sub, u64 arg)
 {
 	struct ptp_vmw *vmw = to_ptp_vmw(info);
 	u32 status;
 
+	if (unlikely(!capable(CAP_SYS_TIME)))
+		return ptp_vmw_write_denied(vmw, sub);
 	status = ptp_vmw_write_counted(vmw, sub, arg);
 	if (likely(!status))
 		return 0;
@@ -398,6 +437,16 @@ static ssize_t failed_writes_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(failed_writes);
 
+static ssize_t denied_writes_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct ptp_vmw_counts sum;
+
+	ptp_vmw_totals(dev_get_drvdata(dev), &sum);
+	return sysfs_emit(buf, "%llu\n", sum.denied_writes);
+}
+static DEVICE_ATTR_RO(denied_writes);
+
 static ssize_t last_error_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -412,6 +461,7 @@ static struct attribute *ptp_vmw_stat_attrs[] = {
 	&dev_attr_failed_reads.attr,
 	&dev_attr_successful_writes.attr,
 	&dev_attr_failed_writes.attr,
+	&dev_attr_denied_writes.attr,
 	&dev_attr_last_error.attr,
 	NULL
 };
@@ -489,6 +539,8 @@ static int ptp_vmw_probe(struct platform_device *pdev)
 	ratelimit_state_init(&vmw->log_limit, 60 * HZ, 2);
 	/* The same for refused writes, however often phc2sys steers. */
 	ratelimit_state_init(&vmw->write_log_limit, 60 * HZ, 2);
+	/* And for writes without CAP_SYS_TIME, however often they come. */
+	ratelimit_state_init(&vmw->denied_log_limit, 60 * HZ, 2);
 	platform_set_drvdata(pdev, vmw);
 
 	if (writable)

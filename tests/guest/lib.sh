@@ -84,7 +84,7 @@ ptp_vmw_dev() {
 ptp_count() { ls -d /sys/class/ptp/ptp* 2>/dev/null | wc -l; }
 
 # vmw_stat NAME: one of our statistics/ files (successful_reads, failed_reads,
-# successful_writes, failed_writes, last_error).
+# successful_writes, failed_writes, denied_writes, last_error).
 vmw_stat() {
 	local dev
 	dev=$(ptp_vmw_dev) || return 1

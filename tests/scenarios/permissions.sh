@@ -70,7 +70,7 @@ guest() {
 
 	# sysfs: the counters are read-only for everyone.
 	stats=/sys/class/ptp/${dev#/dev/}/device/statistics
-	for f in successful_reads failed_reads successful_writes failed_writes last_error; do
+	for f in successful_reads failed_reads successful_writes failed_writes denied_writes last_error; do
 		check_eq "$f is mode 444" 444 "$(stat -c %a "$stats/$f")"
 		before=$(cat "$stats/$f")
 		check_fails_with "root cannot write $f" "Permission denied" \

@@ -2,7 +2,7 @@
 /*
  * fuzz - seeded, reproducible ioctl fuzzing of a PTP clock's character device.
  *
- *   fuzz DEV COUNT SEED
+ *   fuzz DEV COUNT SEED [writes]
  *
  * COUNT ioctls on DEV, each with a request number from the PTP range (type
  * '='): mostly the real requests, some with their direction or size bits
@@ -25,6 +25,26 @@
  *   badreads      a clock_gettime between the calls failed or went backwards
  * and prints the errno of every call by request, so that a change in the
  * kernel's answers shows. Exit status: 0 when all COUNT calls were made.
+ *
+ * With "writes" the clock is one that may be set (ptp_vmw writable=1 on a
+ * host that takes writes), and half the clock_adjtime calls carry steps and
+ * frequencies the PTP core lets through (after the same random fill, so
+ * without "writes" the sequence of calls is what it always was). A
+ * clock_settime or clock_adjtime that succeeds is
+ * then a write, not a fault, and is checked instead: the clock is read just
+ * before and just after it, and must afterwards be where the call put it:
+ *   settime X       the clock reads X plus at most the time the bracket took
+ *   ADJ_SETOFFSET D the clock moved by D plus at most that time
+ *   anything else   the clock did not jump (ADJ_FREQUENCY, a query)
+ * allowing for any rate the host clock may have been given (at most 50%
+ * off) and 10 ms. A write that fails must not have moved it either. The
+ * clock is read as the unsigned 64-bit nanoseconds the host hands over, so
+ * steps that wrap it around are followed exactly. It reports:
+ *   writes        calls that succeeded and changed the clock, of which
+ *   settimes, steps, freqs  clock_settime, ADJ_SETOFFSET, ADJ_FREQUENCY
+ *   last_freq     the scaled ppm of the last ADJ_FREQUENCY that succeeded
+ *   misplaced     calls after which the clock was not where they put it
+ * and "changed" then counts only the ioctls that changed the clock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -186,7 +206,13 @@ static void fill_struct(unsigned long cmd, unsigned char *p, size_t size)
 
 struct totals {
 	unsigned long ioctls, clockcalls, overflow, changed, badreads;
+	unsigned long writes, settimes, steps, freqs, misplaced;
+	long last_freq;
+	int wrote;		/* a write since the last forward-read check */
 };
+
+/* "writes": successful clock_settime/clock_adjtime are checked writes. */
+static int writes_mode;
 
 /*
  * After a call: every byte of the data page outside [arg, arg + size) must
@@ -295,14 +321,78 @@ static void do_ioctl(int fd, struct totals *t)
 	memcpy(pattern, data, PAGE);
 }
 
+/* The clock as the host hands it over: unsigned 64-bit ns; 0 if unread. */
+static uint64_t phc_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* KTIME_SEC_MAX: seconds beyond it saturate in the kernel's conversions. */
+#define KTIME_SEC_MAX	(INT64_MAX / 1000000000LL)
+
+/* The time clock_settime asks for, as the kernel's timespec64_to_ns(). */
+static uint64_t settime_ns(const struct timespec *ts)
+{
+	int64_t sec = ts->tv_sec;
+
+	if (sec >= KTIME_SEC_MAX)
+		return INT64_MAX;
+	if (sec <= -KTIME_SEC_MAX)
+		return (uint64_t)INT64_MIN;
+	return (uint64_t)sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+}
+
+/*
+ * The step ADJ_SETOFFSET asks for, as the kernel computes it: tv_usec is
+ * nanoseconds with ADJ_NANO, else microseconds; seconds at or beyond
+ * KTIME_SEC_MAX saturate, the rest wraps as the kernel's 64-bit sum does.
+ */
+static uint64_t setoffset_ns(const struct timex *tx)
+{
+	int64_t sec = tx->time.tv_sec;
+	uint64_t nsec = (uint64_t)tx->time.tv_usec;
+
+	if (!(tx->modes & ADJ_NANO))
+		nsec *= 1000;
+	if (sec >= KTIME_SEC_MAX)
+		return INT64_MAX;
+	return (uint64_t)sec * 1000000000ULL + nsec;
+}
+
+/*
+ * writes mode: the clock read P0 before a call and P1 after it, with the
+ * monotonic clock M0 before P0 and M1 after P1, moved by WANT (a step) or
+ * reads WANT (a settime, @set). Between the two readings the clock runs at
+ * 0.5 to 1.5 times the real rate, so the rest must lie in
+ * [-10 ms, 2 * (M1 - M0) + 10 ms].
+ */
+static int placed(uint64_t p0, uint64_t p1, uint64_t want, int set,
+		  int64_t m0, int64_t m1)
+{
+	int64_t rest = (int64_t)(set ? p1 - want : p1 - p0 - want);
+
+	return rest >= -10000000LL && rest <= 2 * (m1 - m0) + 10000000LL;
+}
+
 static void do_clockcall(int fd, struct totals *t)
 {
 	clockid_t clk = FD_TO_CLOCKID(fd);
 	struct timespec ts;
-	struct timex tx;
+	struct timex tx, asked;
+	uint64_t p0 = 0, p1, want = 0;
+	int64_t m0 = 0, m1;
+	int set = 0, wrote = 0;
 	long ret;
 	int e;
 
+	if (writes_mode) {
+		m0 = now_ns(CLOCK_MONOTONIC);
+		p0 = phc_ns(clk);
+	}
 	if (below(2)) {
 		ts.tv_sec = (time_t)(below(2) ? rnd() : below(4000000000UL));
 		ts.tv_nsec = (long)(below(2) ? rnd() : below(1000000000));
@@ -310,21 +400,62 @@ static void do_clockcall(int fd, struct totals *t)
 		ret = clock_settime(clk, &ts);
 		e = errno;
 		count(&req_settime, ret, e);
-		if (!ret)
+		if (!ret && writes_mode) {
+			want = settime_ns(&ts);
+			set = 1;
+			wrote = 1;
+			t->settimes++;
+		} else if (!ret) {
 			t->changed++;
+		}
 	} else {
 		fill_random((unsigned char *)&tx, sizeof(tx));
 		if (below(2))
 			tx.modes &= ADJ_OFFSET | ADJ_FREQUENCY | ADJ_SETOFFSET | ADJ_NANO;
+		/*
+		 * Random steps and frequencies almost never pass the PTP
+		 * core's checks; for writes, half are ones that do: a step
+		 * of up to 1000 s either way or of any size, a frequency
+		 * within max_adj and, half the time, beyond the range of
+		 * the device model's host clock (+-500000 ppm).
+		 */
+		if (writes_mode && below(2)) {
+			tx.time.tv_sec = below(2) ? (long)below(2001) - 1000 : (long)rnd();
+			tx.time.tv_usec = (long)below(tx.modes & ADJ_NANO ? 1000000000 : 1000000);
+			tx.freq = (long)below(2 * 65536000000UL + 1) - 65536000000L;
+		}
+		asked = tx;	/* the kernel writes the clock's state back */
 		errno = 0;
 		ret = clock_adjtime(clk, &tx);
 		e = errno;
 		count(&req_adjtime, ret, e);
-		/* A read-only query (modes 0) succeeds and changes nothing. */
-		if (ret >= 0 && tx.modes && (tx.modes & ~ADJ_NANO))
+		if (ret >= 0 && writes_mode) {
+			/* The PTP core acts on one of these, in this order. */
+			if (asked.modes & ADJ_SETOFFSET) {
+				want = setoffset_ns(&asked);
+				wrote = 1;
+				t->steps++;
+			} else if (asked.modes & ADJ_FREQUENCY) {
+				t->last_freq = asked.freq;
+				wrote = 1;
+				t->freqs++;
+			}
+		} else if (ret >= 0 && tx.modes && (tx.modes & ~ADJ_NANO)) {
+			/* A read-only query (modes 0) changes nothing. */
 			t->changed++;
+		}
 	}
 	t->clockcalls++;
+	if (!writes_mode)
+		return;
+	p1 = phc_ns(clk);
+	m1 = now_ns(CLOCK_MONOTONIC);
+	if (!placed(p0, p1, want, set, m0, m1))
+		t->misplaced++;
+	if (wrote) {
+		t->writes++;
+		t->wrote = 1;
+	}
 }
 
 static void report(const struct request *r)
@@ -351,8 +482,10 @@ int main(int argc, char **argv)
 	uint64_t seed;
 	int fds[2], nfd = 0, fd;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: fuzz DEV COUNT SEED\n");
+	if (argc == 5 && !strcmp(argv[4], "writes")) {
+		writes_mode = 1;
+	} else if (argc != 4) {
+		fprintf(stderr, "usage: fuzz DEV COUNT SEED [writes]\n");
 		return 2;
 	}
 	n = strtoul(argv[2], NULL, 0);
@@ -396,9 +529,11 @@ int main(int argc, char **argv)
 				continue;
 			}
 			now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-			if (now <= last)
+			/* Across a write the clock may have gone anywhere. */
+			if (now <= last && !t.wrote)
 				t.badreads++;
 			last = now;
+			t.wrote = 0;
 		}
 	}
 
@@ -408,8 +543,12 @@ int main(int argc, char **argv)
 	report(&randnr);
 	report(&req_settime);
 	report(&req_adjtime);
-	printf("op=fuzz ok=1 seed=%llu uid=%d fds=%d ioctls=%lu clockcalls=%lu overflow=%lu changed=%lu badreads=%lu\n",
+	printf("op=fuzz ok=1 seed=%llu uid=%d fds=%d ioctls=%lu clockcalls=%lu overflow=%lu changed=%lu badreads=%lu",
 	       (unsigned long long)seed, (int)getuid(), nfd, t.ioctls, t.clockcalls,
 	       t.overflow, t.changed, t.badreads);
+	if (writes_mode)
+		printf(" writes=%lu settimes=%lu steps=%lu freqs=%lu last_freq=%ld misplaced=%lu",
+		       t.writes, t.settimes, t.steps, t.freqs, t.last_freq, t.misplaced);
+	printf("\n");
 	return 0;
 }

@@ -739,6 +739,18 @@ if boot adjfreq_range "ebx=0x5a5a5a5a $(args64 $((600000 * 65536))) ecx=0x30061 
 	check adjfreq_out_of_range_stats "failed_bad_argument=1 writes_adjfreq=0 rate_scaled_ppm=0" \
 		"$(stats_keys failed_bad_argument writes_adjfreq rate_scaled_ppm)"
 fi
+# pclk-write-limit=2: the first two write calls are taken, every later one
+# (any subcommand) is refused as on a read-only clock, and the clock keeps
+# what the first two wrote.
+has_props vmport_has_write_limit_property pclk-write-limit
+if boot write_limit "$(args64 $HOUR) ecx=0x20061 ecx=0x20061 ebx=0x5a5a5a5a ecx=0x20061 ecx=0x10061 ecx=0x30061 gettime=1" \
+	"${W_ON[@]}" -global vmport.pclk-write-limit=2; then
+	check write_limit_first_taken "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[1]} EAX=${EAX[2]}"
+	check_unchanged write_limit_later_refused 3 5
+	check_times write_limit_clock_keeps_the_taken $((2 * HOUR)) 6 6
+	check write_limit_stats "write_calls=5 writes_adjtime=2 writes_settime=0 writes_adjfreq=0 writes_refused=3 failed_bad_subcommand=3 offset_ns=$((2 * HOUR)) rate_scaled_ppm=0" \
+		"$(stats_keys write_calls writes_adjtime writes_settime writes_adjfreq writes_refused failed_bad_subcommand offset_ns rate_scaled_ppm)"
+fi
 
 # --- Concurrency: two vCPUs (MTTCG) ---
 has_props vmport_has_bql_properties pclk-bql pclk-delay-ns
