@@ -24,13 +24,14 @@
 
 KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
-# The one place the version is read: dkms.conf's PACKAGE_VERSION.
-VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' $(dir $(lastword $(MAKEFILE_LIST)))dkms.conf)
+# The version: dkms.conf's PACKAGE_VERSION, read by version.mk (Kbuild too).
+include $(dir $(lastword $(MAKEFILE_LIST)))version.mk
+VERSION	:= $(PTP_VMW_VERSION)
 
 # The driver's sources, one list for every consumer: debian/rules,
 # packaging/dkms-install.sh, the RPM spec and the tests read it with
 # "make -s print-sources". Generated files (compat/probed.h) are not sources.
-SOURCES	:= Makefile Kbuild dkms.conf LICENSE ptp_vmw.c ptp_vmw.h \
+SOURCES	:= Makefile Kbuild version.mk dkms.conf LICENSE ptp_vmw.c ptp_vmw.h \
 	compat/compat.h compat/probe.sh $(sort $(wildcard compat/probes/*.c))
 
 # Options passed through to the test scripts.
@@ -48,18 +49,16 @@ headers-present:
 	  echo "  (RHEL-like: dnf install kernel-devel-$(KVER)), or pass KDIR=/path/to/build." >&2; \
 	  exit 1; }
 
-compat/probed.h: headers-present
-	@sh compat/probe.sh "$(KDIR)" $@
-
-modules: compat/probed.h
-	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" PTP_VMW_VERSION=$(VERSION) modules
+# kbuild does the rest, the version and compat/probed.h included (Kbuild).
+modules: headers-present
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
 
 install: modules
-	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" PTP_VMW_VERSION=$(VERSION) INSTALL_MOD_DIR=updates modules_install
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" INSTALL_MOD_DIR=updates modules_install
 	depmod -a "$(KVER)"
 
 clean:
-	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" PTP_VMW_VERSION=$(VERSION) clean; fi
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi
 	rm -f compat/probed.h compat/probed.h.log compat/probed.h.tmp
 
 print-version:

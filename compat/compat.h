@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "probed.h"
+#include "../ptp_vmw.h"
 
 /*
  * Every kernel the driver supports has the kernel's hypercall helpers or,
@@ -70,12 +71,11 @@ static __always_inline u32 ptp_vmw_backdoor_arg(u32 cmd, u64 arg)
 #else /* HAVE_VMWARE_HYPERCALL_ASM */
 
 /*
- * The backdoor's magic in EAX, which vmware_hypercall*() load themselves;
- * before them the kernel kept it private to arch/x86/kernel/cpu/vmware.c.
+ * Port I/O, patched by alternatives to VMCALL or VMMCALL where supported.
+ * The macro loads the port; the magic in EAX is ours (ptp_vmw.h), which
+ * vmware_hypercall*() load themselves and before them the kernel kept
+ * private to arch/x86/kernel/cpu/vmware.c.
  */
-#define PTP_VMW_BACKDOOR_MAGIC	0x564d5868U
-
-/* Port I/O, patched by alternatives to VMCALL or VMMCALL where supported. */
 static __always_inline u32 ptp_vmw_backdoor(u32 cmd, u32 *out1, u32 *out2)
 {
 	u32 eax, edx;

@@ -45,9 +45,12 @@ done
 echo "obj-m := $targets" >"$tmp/Kbuild"
 
 log=$out.log
-# The probes must not inherit W=1, C=2 or -j from a calling make.
+# The probes build in a clean environment. Run from kbuild (Kbuild), this
+# script inherits the outer build's MAKEFLAGS (W=1, C=2, -j) and what kbuild
+# exports: sub_make_done=1 and KBUILD_EXTMOD would make this make skip its
+# M= handling and build the outer module instead of the probes.
 # shellcheck disable=SC2086 # $targets is a list of file names
-env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+env -i PATH="$PATH" \
 	make -C "$kdir" M="$tmp" -k $targets >"$log" 2>&1 || true
 
 if [ ! -f "$tmp/ptp_vmw_sanity.o" ]; then

@@ -83,6 +83,7 @@ series_build() {
 	MODULE_KO=$(chroot_root "$KSUITE")$(module_build_dir)/ptp_vmw.ko
 	matrix_build_warnings "$OUT/build-$KVER.log"
 	value probes "$(matrix_probes)"
+	selected kbuild && matrix_plain_kbuild
 	selected dkms-build && matrix_dkms_build
 	[ ${#SCENARIOS[@]} -gt 0 ] || return 0
 	# The guest loads the .ko DKMS built for this kernel when the DKMS test

@@ -105,13 +105,17 @@ guest_userland() {
 	GUEST_USERLAND=$OUT/guest-userland.cpio
 }
 
-# _build_tools: the static C programs under tests/tools, compiled in the chroot.
+# _build_tools: the static C programs under tests/tools, compiled in the chroot
+# from a copy laid out as the checkout is (tools.h includes ../../ptp_vmw.h,
+# the driver's protocol header).
 _build_tools() {
-	local root=$1 dest=$2 c dir
+	local root=$1 dest=$2 c top dir
 	# One directory per output directory: concurrent runs never share it.
-	dir=/build/run-$(echo "$OUT" | sha256sum | cut -c1-8)/tools
-	rm -rf "$root$dir"
+	top=/build/run-$(echo "$OUT" | sha256sum | cut -c1-8)/tools
+	dir=$top/tests/tools
+	rm -rf "$root$top"
 	mkdir -p "$root$dir" "$dest"
+	cp "$TOP"/ptp_vmw.h "$root$top/"
 	cp "$TOP"/tests/tools/*.c "$TOP"/tests/tools/*.h "$root$dir/"
 	for c in "$root$dir"/*.c; do
 		c=$(basename "$c" .c)

@@ -91,11 +91,60 @@ matrix_build_warnings() {
 	fi
 }
 
-# matrix_probes: the compat probes that held for $KVER, as built (from the
-# probed.h compat/probe.sh wrote), comma-separated.
+# matrix_probes [PROBED_H]: the compat probes that held for $KVER, as built
+# (from the probed.h compat/probe.sh wrote; by default the wrapper build's),
+# comma-separated.
 matrix_probes() {
 	sed -n 's/^#define HAVE_\([A-Z0-9_]*\) 1$/\1/p' \
-		"$(chroot_root "$KSUITE")$(module_build_dir)/compat/probed.h" 2>/dev/null | paste -sd, -
+		"${1:-$(chroot_root "$KSUITE")$(module_build_dir)/compat/probed.h}" 2>/dev/null | paste -sd, -
+}
+
+# matrix_plain_kbuild: with $KSUITE and $KVER prepared and the wrapper's
+# build done (module_build), the command kernel developers and packagers
+# type, make -C KDIR M=DIR, with no wrapper and no variables, builds from a
+# fresh copy of the sources a module that carries dkms.conf's version, with
+# the compat probes the wrapper's build found (its W=1 and C=2 must not
+# reach the probes) and probe.sh run on its own finds (kbuild's own
+# environment must not either); modules_install installs it; clean removes
+# the generated probed.h.
+matrix_plain_kbuild() {
+	local root base src kdir log ver probes ko
+	root=$(chroot_root "$KSUITE")
+	base=$(dirname "$(module_build_dir)")/kbuild
+	src=$base/src
+	kdir=/usr/src/linux-headers-$KVER
+	ver=$(project_version)
+	log=$OUT/kbuild-$KVER.log
+	rm -rf "${root:?}$base"
+	# shellcheck disable=SC2016 # the README's command, verbatim
+	readme_has_cmds 'make -C /lib/modules/$(uname -r)/build M=$PWD' \
+		'make -C /lib/modules/$(uname -r)/build M=$PWD modules_install'
+	copy_driver_sources "$root$src"
+	say "[$GROUP] plain kbuild: make -C $kdir M=$src"
+	if ! chroot_run "$KSUITE" make -C "$kdir" M="$src" >"$log" 2>&1 || [ ! -f "$root$src/ptp_vmw.ko" ]; then
+		fail "plain kbuild: make -C KDIR M=DIR builds ptp_vmw.ko for $KVER" \
+			"expected exit 0 and ptp_vmw.ko; $(grep -E 'error|probe.sh' "$log" | tail -n 2 | tr '\n' ' ')(log: $log)"
+		return 0
+	fi
+	pass "plain kbuild: make -C KDIR M=DIR builds ptp_vmw.ko for $KVER"
+	check_eq "plain kbuild: modinfo version is dkms.conf's PACKAGE_VERSION" "$ver" \
+		"$(chroot_run "$KSUITE" modinfo -F version "$src/ptp_vmw.ko" 2>&1)"
+	probes=$(matrix_probes "$root$src/compat/probed.h")
+	check_eq "plain kbuild: the compat probes are the wrapper build's (make KDIR=... W=1 C=2)" \
+		"$(matrix_probes)" "$probes"
+	chroot_run "$KSUITE" sh "$src/compat/probe.sh" "$kdir" "$base/alone.h" >>"$log" 2>&1
+	check_eq "plain kbuild: the compat probes are those of compat/probe.sh run on its own" \
+		"$(matrix_probes "$root$base/alone.h")" "$probes"
+
+	chroot_run "$KSUITE" make -C "$kdir" M="$src" INSTALL_MOD_PATH="$base/inst" \
+		modules_install >>"$log" 2>&1
+	ko=$(cd "$root$base/inst" 2>/dev/null && find . -name 'ptp_vmw.ko*' | head -n 1)
+	check_eq "plain kbuild: modules_install installs a module carrying that version" "$ver" \
+		"$( [ -n "$ko" ] && chroot_run "$KSUITE" modinfo -F version "$base/inst/${ko#./}" 2>&1)"
+	chroot_run "$KSUITE" make -C "$kdir" M="$src" clean >>"$log" 2>&1
+	check_none "plain kbuild: make -C KDIR M=DIR clean removes the module and compat/probed.h" "files left" \
+		"$(cd "$root$src" && find . -name '*.ko' -o -name '*.o' -o -name 'probed.h*')"
+	rm -rf "${root:?}$base"
 }
 
 # matrix_write FILE: the kernel support table of this run, dated, as FILE

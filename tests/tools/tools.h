@@ -14,16 +14,13 @@
 #include <time.h>
 #include <linux/ptp_clock.h>
 
+#include "../../ptp_vmw.h"	/* the backdoor protocol, as the driver has it */
+
 /* The dynamic POSIX clock id of an open PTP character device. */
 #define CLOCKFD 3
 #define FD_TO_CLOCKID(fd) ((clockid_t)((((unsigned int)~(fd)) << 3) | CLOCKFD))
 
 #define NSEC_PER_SEC	1000000000LL
-
-/* The VMware backdoor and the precision clock's GETTIME (command 97, sub 0). */
-#define BACKDOOR_MAGIC	0x564d5868U
-#define BACKDOOR_PORT	0x5658
-#define CMD_PCLK_GETTIME 97U
 
 static inline int64_t ts_ns(const struct timespec *t)
 {
@@ -59,8 +56,9 @@ static inline int op_fail(const char *what)
  */
 static inline uint32_t backdoor_gettime(uint64_t *ns)
 {
-	uint32_t eax = BACKDOOR_MAGIC, ebx = 0, ecx = CMD_PCLK_GETTIME,
-		 edx = BACKDOOR_PORT;
+	uint32_t eax = PTP_VMW_BACKDOOR_MAGIC, ebx = 0,
+		 ecx = PTP_VMW_PCLK(PTP_VMW_PCLK_GETTIME),
+		 edx = PTP_VMW_BACKDOOR_PORT;
 
 	asm volatile("inl (%%dx), %%eax"
 		     : "+a" (eax), "+b" (ebx), "+c" (ecx), "+d" (edx)

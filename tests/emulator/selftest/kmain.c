@@ -50,6 +50,8 @@
  */
 #include <stdint.h>
 
+#include "../../../ptp_vmw.h"
+
 #define DEBUGCON_PORT	0xe9
 #define DEBUG_EXIT_PORT	0xf4
 #define EXIT_VALUE	0x20	/* QEMU exit status 65 */
@@ -62,9 +64,10 @@
 
 enum end_how { END_EXIT, END_POWEROFF, END_RESET, END_HANG };
 
-#define BDOOR_MAGIC	0x564D5868
-#define BDOOR_PORT	0x5658
-#define BDOOR_CMD_PCLK	97
+/* The backdoor's magic and port, GETTIME's ECX: the driver's protocol header. */
+#define BDOOR_MAGIC	PTP_VMW_BACKDOOR_MAGIC
+#define BDOOR_PORT	PTP_VMW_BACKDOOR_PORT
+#define BDOOR_CMD_PCLK	PTP_VMW_PCLK(PTP_VMW_PCLK_GETTIME)
 
 #define PM_TMR_PORT	0x608	/* SeaBIOS: PIIX4 PM base 0x600, +8 */
 #define PM_TMR_MASK	0xffffff

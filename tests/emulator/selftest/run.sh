@@ -29,7 +29,7 @@ CFLAGS=(-m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector
 	-fno-asynchronous-unwind-tables -nostdlib -static -O2 -Wall -Wextra)
 LDFLAGS=(-no-pie -T "$HERE/link.ld" "-Wl,--build-id=none"
 	"-Wl,--no-warn-rwx-segments")
-KHASH=$(sha_of "$HERE/boot.S" "$HERE/kmain.c" "$HERE/link.ld" \
+KHASH=$(sha_of "$HERE/boot.S" "$HERE/kmain.c" "$HERE/link.ld" "$TOP/ptp_vmw.h" \
 	<(printf '%s\n' "${CFLAGS[@]}" "${LDFLAGS[@]}"))
 KERNEL=$CACHE/selftest/kernel-$KHASH.elf
 if [ ! -s "$KERNEL" ]; then
