@@ -28,6 +28,8 @@
 #       tsd          Debian's default time daemon: chrony purged,
 #                    systemd-timesyncd with a site server, then our .deb
 #                    installed with apt's defaults
+#       old          + the previous release's .deb with apt, as deb: what
+#                    system-upgrade upgrades (image_prev_release)
 #   The key of a variant adds what goes into it (the package sources, the
 #   6.12 kernel). A variant is rebuilt when its key changes; every part of the
 #   cache carries a checksum (a manifest of the tree, cksum of a disk) that
@@ -288,17 +290,22 @@ _image_pkg_key() {
 		LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12
 }
 
-# _image_build_packages DIR: the .deb and the .rpm, built with the README's
-# commands (DEB_BUILD_CMD, RPM_BUILD_CMD) in a throwaway layer over the
-# bookworm chroot, copied to DIR.
+# _image_build_packages DIR [COMMIT]: the .deb and the .rpm, built with the
+# README's commands (DEB_BUILD_CMD, RPM_BUILD_CMD) in a throwaway layer over
+# the bookworm chroot, copied to DIR: from this checkout, or from COMMIT's
+# tree (git archive).
 _image_build_packages() {
-	local dir=$1 src
+	local dir=$1 commit=${2:-} src
 	ovl_new imgpkg
 	ovl_fast_dpkg imgpkg
 	src=$(ovl_upper imgpkg)/build/ptp-vmw
 	mkdir -p "$src"
-	# shellcheck disable=SC2046 # a list of paths without blanks
-	(cd "$TOP" && cp --parents $(project_sources) "$src/" && cp -r debian dist packaging README.md "$src/") || return 1
+	if [ -n "$commit" ]; then
+		git -C "$TOP" archive "$commit" | tar -x -C "$src" || return 1
+	else
+		# shellcheck disable=SC2046 # a list of paths without blanks
+		(cd "$TOP" && cp --parents $(project_sources) "$src/" && cp -r debian dist packaging README.md "$src/") || return 1
+	fi
 	ovl_run imgpkg sh -c "cd /build/ptp-vmw && $DEB_BUILD_CMD" || return 1
 	ovl_run imgpkg sh -c "cd /build/ptp-vmw && $RPM_BUILD_CMD" || return 1
 	mkdir -p "$dir"
@@ -330,6 +337,78 @@ image_packages() {
 	IMAGE_DEB=$(ls "$dir"/ptp-vmw-dkms_*_all.deb)
 	IMAGE_RPM=$(ls "$dir"/ptp-vmw-dkms-*.noarch.rpm)
 	export IMAGE_DEB IMAGE_RPM IMAGE_PKG_KEY
+}
+
+# image_prev_release: the release before this checkout's version, from git:
+# the parent of the newest commit that changed dkms.conf's PACKAGE_VERSION
+# line (its version read by that commit's own Makefile). Sets
+# IMAGE_PREV_COMMIT and IMAGE_PREV_VERSION, or IMAGE_PREV_WHY when there is
+# none to build (not a git checkout, a shallow clone, no earlier version).
+image_prev_release() {
+	local bump tmp
+	IMAGE_PREV_COMMIT='' IMAGE_PREV_VERSION='' IMAGE_PREV_WHY=''
+	if ! git -C "$TOP" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+		IMAGE_PREV_WHY="$TOP is not a git checkout: the previous release is built from git history"
+		return 0
+	fi
+	bump=$(git -C "$TOP" log -1 --format=%H -G'^PACKAGE_VERSION' -- dkms.conf)
+	if [ -n "$bump" ]; then IMAGE_PREV_COMMIT=$(git -C "$TOP" rev-parse --verify -q "$bump^"); fi
+	if [ -z "$IMAGE_PREV_COMMIT" ] && [ "$(git -C "$TOP" rev-parse --is-shallow-repository)" = true ]; then
+		IMAGE_PREV_WHY="a shallow clone: the history before the version's last change (${bump:0:12}) is not there (git fetch --unshallow)"
+	elif [ -z "$IMAGE_PREV_COMMIT" ]; then
+		IMAGE_PREV_WHY="dkms.conf's PACKAGE_VERSION never changed in git history: there is no previous release"
+	fi
+	[ -n "$IMAGE_PREV_WHY" ] && return 0
+	tmp=$(mktemp -d)
+	git -C "$TOP" archive "$IMAGE_PREV_COMMIT" Makefile dkms.conf | tar -x -C "$tmp" &&
+		IMAGE_PREV_VERSION=$(make -s --no-print-directory -C "$tmp" print-version)
+	rm -rf "$tmp"
+	if [ -z "$IMAGE_PREV_VERSION" ] || ! dpkg --compare-versions "$IMAGE_PREV_VERSION" lt "$(project_version)"; then
+		IMAGE_PREV_WHY="commit ${IMAGE_PREV_COMMIT:0:12}, before the version's last change, has version ${IMAGE_PREV_VERSION:-(none)}, not one older than $(project_version)"
+	fi
+	export IMAGE_PREV_COMMIT IMAGE_PREV_VERSION IMAGE_PREV_WHY
+}
+
+# image_prev_packages: sets IMAGE_PREV_DEB, the previous release's .deb
+# (image_prev_release) built the way this checkout's is, cached by commit.
+image_prev_packages() {
+	local dir
+	[ -n "${IMAGE_PREV_COMMIT:-}" ] || image_prev_release
+	[ -n "$IMAGE_PREV_WHY" ] && die "no previous release to build: $IMAGE_PREV_WHY"
+	dir=$IMAGE_CACHE/prev-${IMAGE_PREV_COMMIT:0:12}
+	_image_lock prev
+	if [ "$(cat "$dir/complete" 2>/dev/null)" != "$IMAGE_PREV_COMMIT" ] ||
+		! dpkg-deb --info "$dir/ptp-vmw-dkms_${IMAGE_PREV_VERSION}_all.deb" >/dev/null 2>&1; then
+		rm -rf "$dir"
+		chroot_ensure "$DKMS_SUITE" debhelper build-essential rpm ||
+			{ _image_unlock; die "installing the package build tools into the $DKMS_SUITE chroot failed"; }
+		(step "building the previous release's packages ($IMAGE_PREV_VERSION, commit ${IMAGE_PREV_COMMIT:0:12})" \
+			"$OUT/image/prev-build.log" _image_build_packages "$dir" "$IMAGE_PREV_COMMIT") ||
+			{ _image_unlock; die "building the previous release's packages failed (log named above)"; }
+		echo "$IMAGE_PREV_COMMIT" >"$dir/complete"
+		_image_used "$dir"
+		_image_prune prev "${IMAGE_PREV_COMMIT:0:12}"
+	fi
+	_image_used "$dir"
+	_image_unlock
+	IMAGE_PREV_DEB=$dir/ptp-vmw-dkms_${IMAGE_PREV_VERSION}_all.deb
+	export IMAGE_PREV_DEB
+}
+
+# image_apt_repo DIR: a local apt repository (flat: Packages and Release,
+# made by apt-ftparchive in the bookworm chroot) holding this checkout's
+# .deb, for a system to upgrade from (deb [trusted=yes] file:DIR ./).
+image_apt_repo() {
+	local dir=$1 repo
+	chroot_ensure "$DKMS_SUITE" apt-utils || die "installing apt-utils into the $DKMS_SUITE chroot failed"
+	ovl_new imgrepo
+	repo=$(ovl_upper imgrepo)/build/repo
+	mkdir -p "$repo" "$dir"
+	cp "$IMAGE_DEB" "$repo/"
+	ovl_run imgrepo sh -c 'cd /build/repo && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release' ||
+		die "apt-ftparchive could not index $IMAGE_DEB"
+	cp "$repo"/* "$dir/"
+	ovl_drop imgrepo
 }
 
 # ---- Variants: the systems the scenarios boot --------------------------------
@@ -408,6 +487,10 @@ _variant_kernel_up() {
 	_img_layer_tidy "$1" "$2"
 }
 
+# old: the previous release's .deb (image_prev_packages), installed as deb
+# installs this checkout's.
+_variant_old() { IMAGE_DEB=$IMAGE_PREV_DEB _variant_deb "$@"; }
+
 # rpm: the .rpm's payload and scriptlets (Debian's rpm, --nodeps: DKMS is a
 # Debian package here); its %post runs DKMS's common.postinst. chrony.conf
 # then reads /etc/chrony.d as the README tells RHEL-like systems' owners.
@@ -431,7 +514,7 @@ _image_up_kernel() {
 }
 
 # image_variant KIND: the bootable variant KIND (nopkg, deb, up, nopkg-up,
-# rpm, tsd), built if its cached copy is missing, stale or corrupt; sets
+# rpm, tsd, old), built if its cached copy is missing, stale or corrupt; sets
 # IMAGE_DIR (disk.img, vmlinux, vmlinuz, initrd.img, release, build.log).
 # Needs image_base, and image_packages for the variants with our packages.
 image_variant() {
@@ -446,6 +529,10 @@ image_variant() {
 		key=$(echo "$IMAGE_BASE_KEY ${parent:+$(sed -n 's/^key=//p' "$parent/complete")} $IMAGE_UP_KVER $IMAGE_UP_KPKG $(declare -f _variant_kernel_up)" |
 			sha256sum | cut -c1-12)
 		setup=_variant_kernel_up ;;
+	old)
+		image_prev_packages
+		key=$(echo "$IMAGE_BASE_KEY $IMAGE_PREV_COMMIT $(declare -f _variant_old _variant_deb)" | sha256sum | cut -c1-12)
+		setup=_variant_old ;;
 	*) die "image_variant: unknown kind '$kind'" ;;
 	esac
 	dir=$IMAGE_CACHE/$kind-$key

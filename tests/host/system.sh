@@ -9,30 +9,38 @@
 # Sourced by tests/check.sh after image.sh.
 #
 # A scenario file sets SYS_IMAGE (pkg: with our .deb; nopkg: without it;
-# rpm: with the .rpm's payload), SYS_ENV (present, absent, notvmware) and
-# SYS_STAGES (the boots, in order, on one copy-on-write disk: a stage may
-# change the system for the next); the agent runs its guest_STAGE function
-# after each boot; its optional host() runs on the host after the last.
-# Optional: SYS_KARGS and SYS_QEMU (more kernel and QEMU arguments),
-# SYS_SERIES (the series it applies to), SYS_EXPECT_STUCK=yes (the boot is
-# meant not to finish: host() judges the agent's report).
+# rpm: with the .rpm's payload; old: with the previous release's .deb, the
+# boot told ptpvmw.from=ITS-VERSION ptpvmw.to=OURS), SYS_ENV (present,
+# absent, notvmware) and SYS_STAGES (the boots, in order, on one
+# copy-on-write disk: a stage may change the system for the next); the
+# agent runs its guest_STAGE function after each boot; its optional host()
+# runs on the host after the last. Optional: SYS_KARGS and SYS_QEMU (more
+# kernel and QEMU arguments), SYS_SERIES (the series it applies to) and
+# SYS_SERIES_WHY (why not the others), SYS_TIMEOUT (a boot's time limit in
+# s, when SYSTEM_BOOT_TIMEOUT is not enough for what a stage does),
+# SYS_EXPECT_STUCK=yes (the boot is meant not to finish: host() judges the
+# agent's report).
 
 # The order matters: the baselines are what the others are compared with.
 # system-stuck (the harness's own test of a boot that hangs) runs only when
 # TESTS names it.
 SYSTEM_SCENARIOS="system-baseline system-baseline-notvmware system-present system-absent system-notvmware
 	system-rpm-present system-rpm-absent system-refused system-timesyncd system-timesyncd-absent
-	system-blacklisted system-secureboot"
+	system-blacklisted system-secureboot system-upgrade"
 SYSTEM_EXTRA_SCENARIOS="system-stuck"
 # What make check boots, as SERIES:SCENARIO[:STAGES] (a boot of the system
-# takes 30-60 s under TCG, and make check's budget is about ten minutes for
-# all of this): everything on 6.1; on 6.12, the kernel upgrade (present,
-# without the purge, which takes 2.5 minutes there: DKMS removes the module
-# from both kernels under TCG), its baseline and absent. SYSTEM_FULL=1 (and
-# make stress) boots every scenario on both series with all its stages.
+# takes 30-60 s under TCG; the package upgrade's first stage 4-6 minutes,
+# DKMS building inside the guest): everything on 6.1; on 6.12, the kernel
+# upgrade (present, without the purge, which takes 2.5 minutes there: DKMS
+# removes the module from both kernels under TCG), its baseline, absent,
+# refused and Secure Boot. A scenario that does not apply to a series
+# (SYS_SERIES, or no image of its kind there) is skipped with its reason.
+# SYSTEM_FULL=1 (and make stress) boots every scenario on every series it
+# applies to, with all its stages.
 SYSTEM_QUICK="6.1:system-baseline 6.1:system-baseline-notvmware 6.1:system-present
 	6.1:system-absent 6.1:system-notvmware 6.1:system-rpm-present 6.1:system-rpm-absent
 	6.1:system-refused 6.1:system-timesyncd 6.1:system-timesyncd-absent 6.1:system-blacklisted
+	6.1:system-upgrade
 	6.12:system-baseline 6.12:system-present:main 6.12:system-absent 6.12:system-refused
 	6.12:system-secureboot"
 # A chronyd start later than the same system's without our package by more
@@ -50,6 +58,7 @@ system_variant_kind() {
 	6.1:nopkg) echo nopkg ;;
 	6.1:rpm) echo rpm ;;
 	6.1:tsd) echo tsd ;;
+	6.1:old) echo old ;;
 	6.12:pkg) echo up ;;
 	6.12:nopkg) echo nopkg-up ;;
 	*) echo "" ;;
@@ -66,6 +75,8 @@ system_agent_tar() {
 	cp "$TOP"/tests/scenarios/system-*.sh "$stage/scenarios/"
 	cp "$OUT/guest-project/opt/ptpvmw/tools/guestctl" "$stage/tools/" ||
 		die "the guest tools are not built (guest_project)"
+	# This checkout's .deb as an apt repository, for system-upgrade.
+	if selected system-upgrade; then image_apt_repo "$stage/repo"; fi
 	SYSTEM_AGENT_TAR=$OUT/system/agent.tar
 	tar -C "$stage" --owner=0 --group=0 -cf "$SYSTEM_AGENT_TAR" . || die "cannot write $SYSTEM_AGENT_TAR"
 	export SYSTEM_AGENT_TAR
@@ -118,7 +129,7 @@ $diag}"
 # force does not apply to SERIES, or nothing when it does.
 _system_not_here() {
 	if [ -n "$SYS_SERIES" ] && [[ " $SYS_SERIES " != *" $1 "* ]]; then
-		echo "it runs on series $SYS_SERIES only"
+		echo "it runs on series $SYS_SERIES only${SYS_SERIES_WHY:+: $SYS_SERIES_WHY}"
 	elif [ -z "$(system_variant_kind "$1" "$SYS_IMAGE")" ]; then
 		case $SYS_IMAGE in
 		rpm) echo "its image (the .rpm's payload on Debian) is proven on series 6.1 only (paths only; a RHEL-like system cannot be booted here)" ;;
@@ -130,7 +141,7 @@ _system_not_here() {
 # _system_applies SERIES NAME: _system_not_here for scenario NAME.
 _system_applies() {
 	(
-		SYS_IMAGE='' SYS_SERIES=''
+		SYS_IMAGE='' SYS_SERIES='' SYS_SERIES_WHY=''
 		# shellcheck disable=SC1090
 		. "$TOP/tests/scenarios/$2.sh"
 		_system_not_here "$1"
@@ -148,7 +159,7 @@ _system_scenario() {
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	unset -f host
-	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES=''
+	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES='' SYS_SERIES_WHY='' SYS_TIMEOUT=''
 	# shellcheck disable=SC1090
 	. "$TOP/tests/scenarios/$name.sh"
 	kind=$(system_variant_kind "$series" "$SYS_IMAGE")
@@ -157,6 +168,14 @@ _system_scenario() {
 		skip "scenario applies to this kernel series" "$why"
 		return 0
 	fi
+	if [ "$kind" = old ]; then
+		image_prev_release
+		if [ -n "$IMAGE_PREV_WHY" ]; then
+			skip "the previous release can be built from git" "$IMAGE_PREV_WHY"
+			return 0
+		fi
+		SYS_KARGS="$SYS_KARGS ptpvmw.from=$IMAGE_PREV_VERSION ptpvmw.to=$(project_version)"
+	fi
 	image_variant "$kind"
 	SYSTEM_VARIANT=$IMAGE_DIR
 	system_disk "$SYSTEM_VARIANT" "$RUN_DIR/disk.qcow2" ||
@@ -164,8 +183,9 @@ _system_scenario() {
 	stages=${only:-$SYS_STAGES}
 	for stage in $stages; do
 		next=$(echo "$stages" | tr ' ' '\n' | grep -A1 -x "$stage" | sed -n 2p)
-		say "[$series] system scenario $name, stage $stage ($kind image, $SYS_ENV; limit ${SYSTEM_BOOT_TIMEOUT}s)"
+		say "[$series] system scenario $name, stage $stage ($kind image, $SYS_ENV; limit ${SYS_TIMEOUT:-$SYSTEM_BOOT_TIMEOUT}s)"
 		SYSTEM_EXTRA_KARGS="$SYS_KARGS ptpvmw.next=${next:-none}" SYSTEM_EXTRA_QEMU=$SYS_QEMU \
+			SYSTEM_BOOT_TIMEOUT=${SYS_TIMEOUT:-$SYSTEM_BOOT_TIMEOUT} \
 			system_boot "$RUN_DIR/$stage" "$SYSTEM_VARIANT" "$SYS_ENV" "$name" "$stage" "$RUN_DIR/disk.qcow2"
 		echo "$series $name $stage $SYS_ENV $kind $(cat "$RUN_DIR/$stage/seconds")" >>"$OUT/system/boots.txt"
 		_system_record "$name" "$stage" "$RUN_DIR/$stage" || break
