@@ -218,7 +218,7 @@ _system_install_checks() {
 _system_upgrade_checks() {
 	local dir=$1 log=$1/build.log k=$IMAGE_UP_KVER ko
 	SERIES=6.12
-	result_context 6.12 system-upgrade
+	result_context 6.12 system-kernel-upgrade
 	check_log "apt installed the $k image and headers in the system with our package" \
 		"Setting up linux-headers-$k" "$log"
 	check_log "Debian's headers hook ran DKMS's autoinstall for $k" \
