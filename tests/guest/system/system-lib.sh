@@ -226,7 +226,7 @@ check_clock_used() {
 # system clock within 1 ms of the host) within 90 s, and independently of
 # chrony the system clock is within 1 ms of the host.
 check_chrony_locks() {
-	local n=$1 t0 lock i off
+	local n="$1" t0 lock i off
 	t0=$(uptime_us)
 	lock=
 	i=0
@@ -287,7 +287,7 @@ restart_chrony_logged() {
 # refclock, does not step, and its one line says so and names FIX. Then
 # FILE as it was, and the clock is used again.
 check_claims_only_true() {
-	local n=$1 file=$2 expr=$3 fix=$4 lines
+	local n="$1" file="$2" expr="$3" fix="$4" lines
 	cp "$file" /run/ptpvmw-saved.conf
 	sed -i "$expr" "$file"
 	chronyc_recorder on
@@ -313,7 +313,7 @@ check_claims_only_true() {
 # written as a shell-sourced file often is: chronyd restarted gets no
 # refclock and no step, and the line says it is switched off.
 check_switched_off() {
-	local n=$1 lines
+	local n="$1" lines
 	printf '# This VM keeps its own time.\nexport PTP_VMW_USE_CLOCK="no"  # see ptp-vmware-chrony\n' >/etc/default/ptp-vmware
 	chronyc_recorder on
 	lines=$(restart_chrony_logged)
@@ -332,7 +332,7 @@ check_switched_off() {
 # administrator left it: systemd-timesyncd active, its configuration the
 # bytes recorded before our package came, chrony not installed.
 check_no_time_daemon_change() {
-	local n=$1
+	local n="$1"
 	check_eq "$n: systemd-timesyncd is active" active "$(systemctl is-active systemd-timesyncd.service)"
 	check_eq "$n: chrony is not installed" "" \
 		"$(dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep 'install ok')"
