@@ -3,7 +3,9 @@
 # make check, make stress, make check-matrix, make lint: the test suite.
 #
 #   KSERIES="6.1 6.12"   kernel series to prove (default: the two Debian 12
-#                        ships; "all" for the whole matrix, see kseries.sh)
+#                        ships; "all" for the whole matrix, see kseries.sh);
+#                        the system scenarios boot these (by default
+#                        KSERIES_SYSTEM_DEFAULT; trixie: Debian 13's image)
 #   TAGS="..."           the scenario sets to run (default: quick stress
 #                        wrong-environment; make stress: stress
 #                        wrong-environment); see tests/host/boot.sh
@@ -31,6 +33,8 @@
 require_root
 RUN_START=$(date +%s)
 SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_DEFAULT}")
+# The system scenarios' series: KSERIES when given, else Debian 13's too.
+SYSTEM_SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_SYSTEM_DEFAULT}")
 results_reset
 
 # selected NAME: whether TESTS (empty = everything) selects NAME.
@@ -51,7 +55,7 @@ for n in $(scenarios_tagged "${TAGS:-$CHECK_TAGS}"); do
 	selected "$n" && SCENARIOS+=("$n")
 done
 
-say "ptp_vmw check: kernel series [$SERIES_LIST], ${#SCENARIOS[@]} scenario(s) (tags: ${TAGS:-$CHECK_TAGS}); logs in $OUT"
+say "ptp_vmw check: kernel series [$SERIES_LIST] (system scenarios: [$SYSTEM_SERIES_LIST]), ${#SCENARIOS[@]} scenario(s) (tags: ${TAGS:-$CHECK_TAGS}); logs in $OUT"
 
 result_context host kernel-choice
 selected kernel-choice && host_test_kernel_choice
@@ -164,8 +168,8 @@ for series in $SERIES_LIST; do
 done
 unset KERNEL_REACHED
 
-# The package on a real Debian 12 system, per series (tests/host/system.sh).
-(host_test_system "$SERIES_LIST") ||
+# The package on a real Debian system, per series (tests/host/system.sh).
+(host_test_system "$SYSTEM_SERIES_LIST") ||
 	{ result_context host system && fail "the system scenarios ran to the end" "see the step named above"; }
 
 result_context host lint

@@ -220,6 +220,14 @@ host_test_generator_signatures() {
 	check_match "load: one line in the kernel's log: the cause and the enrollment command" \
 		"^<5>ptp_vmw: the kernel refused the ptp_vmw DKMS built \(Key was rejected by service: .*loaded the kernel's own ptp_vmw instead; enroll DKMS's key once: mokutil --import /var/lib/dkms/mok.pub" \
 		"$(cat "$r/dev/kmsg")"
+	# DKMS 3.2 (Debian 13) moves the kernel's own ptp_vmw aside.
+	mkdir -p "$r/var/lib/dkms/ptp_vmw/original_module/6.1.0-99-amd64/x86_64"
+	mv "$k/kernel/drivers/ptp/ptp_vmw.ko.xz" "$r/var/lib/dkms/ptp_vmw/original_module/6.1.0-99-amd64/x86_64/"
+	rm -f "$r/calls"
+	PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 sh "$FLEET_HELPER" load
+	check_eq "the kernel's own ptp_vmw moved aside by DKMS 3.2 (original_module/): load finds it there" \
+		"modprobe --ignore-install ptp_vmw;modprobe ptp;modprobe pps_core;insmod $r/var/lib/dkms/ptp_vmw/original_module/6.1.0-99-amd64/x86_64/ptp_vmw.ko.xz;" \
+		"$(tr '\n' ';' <"$r/calls")"
 	echo N >"$r/sys/module/module/parameters/sig_enforce"
 	echo 'none [integrity] confidentiality' >"$r/sys/kernel/security/lockdown"
 	rm -rf "$r/run/modprobe.d"

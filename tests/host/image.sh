@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# A real Debian 12 system for the system-* scenarios: debootstrap, systemd as
+# A real Debian system for the system-* scenarios (Debian 12, and Debian 13
+# through image_suite, with the same code): debootstrap, systemd as
 # PID 1, Debian's kernel installed with apt and booted with its own
 # initramfs-tools initrd, Debian's chrony with its stock chrony.conf, DKMS,
 # and our package installed with apt the way an administrator installs it.
@@ -30,6 +31,8 @@
 #                    installed with apt's defaults
 #       old          + the previous release's .deb with apt, as deb: what
 #                    system-upgrade upgrades (image_prev_release)
+#   trixie-base-KEY/, trixie-KIND-KEY/  the same for Debian 13 (its own 6.12
+#                    kernel, kernel_prepare trixie): nopkg, deb, rpm, tsd
 #   The key of a variant adds what goes into it (the package sources, the
 #   6.12 kernel). A variant is rebuilt when its key changes; every part of the
 #   cache carries a checksum (a manifest of the tree, cksum of a disk) that
@@ -40,13 +43,31 @@
 # reboots keeps its overlay from one boot to the next.
 
 IMAGE_CACHE=$CACHE/image
-IMAGE_SUITE=bookworm
-IMAGE_SERIES=6.1
-IMAGE_UP_SERIES=6.12
 # What the system has besides debootstrap's minimal base: systemd and udev,
 # the kernel (added per KVER), its initrd builder, chrony, DKMS and what DKMS
-# uses to build and sign (the compiler comes with the kernel headers).
+# uses to build and sign (the compiler comes with the kernel headers). The
+# same on every suite: tzdata-legacy (right/UTC on Debian 13) is not in it,
+# our .deb's Recommends bring it.
 IMAGE_PKGS="systemd-sysv udev kmod initramfs-tools zstd procps chrony tzdata dkms openssl"
+
+# image_suite SUITE: the suite the images that follow (image_base,
+# image_variant) are built of, one code path for all:
+#   bookworm  Debian 12: the 6.1 kernel; up and nopkg-up add 6.12. Its cache
+#             names (base-KEY, deb-KEY, ...) and keys are the ones from
+#             before other suites came, so that their caches stay valid.
+#   trixie    Debian 13: its own 6.12 kernel (series trixie), systemd 257,
+#             chrony 4.6; cached as trixie-base-KEY, trixie-deb-KEY, ...
+#             (its own lock and pruning, beside bookworm's). No up variants.
+image_suite() {
+	case $1 in
+	bookworm) IMAGE_SUITE=bookworm IMAGE_SERIES=6.1 IMAGE_UP_SERIES=6.12 IMAGE_PREFIX='' ;;
+	trixie) IMAGE_SUITE=trixie IMAGE_SERIES=trixie IMAGE_UP_SERIES='' IMAGE_PREFIX=trixie- ;;
+	*) die "image_suite: no system image of suite '$1' (bookworm, trixie)" ;;
+	esac
+	unset IMAGE_UP_KVER IMAGE_UP_KPKG
+	export IMAGE_SUITE IMAGE_SERIES IMAGE_UP_SERIES IMAGE_PREFIX
+}
+image_suite bookworm
 
 # ---- Running commands in the image's trees --------------------------------
 
@@ -260,9 +281,9 @@ image_base() {
 	kernel_prepare "$IMAGE_SERIES"
 	IMAGE_KVER=$KVER IMAGE_KPKG=$KIMAGE_PKG
 	IMAGE_BASE_KEY=$(_image_base_key)
-	dir=$IMAGE_CACHE/base-$IMAGE_BASE_KEY
+	dir=$IMAGE_CACHE/${IMAGE_PREFIX}base-$IMAGE_BASE_KEY
 	mkdir -p "$OUT/image"
-	_image_lock base
+	_image_lock "${IMAGE_PREFIX}base"
 	if ! _image_valid "$dir" "$IMAGE_BASE_KEY"; then
 		[ -e "$dir" ] && say "system image: the cached base $dir is incomplete or does not match its checksums: rebuilding it"
 		start=$(date +%s)
@@ -272,8 +293,8 @@ image_base() {
 		_image_seal "$dir" "$IMAGE_BASE_KEY"
 		echo "$(($(date +%s) - start))" >"$dir/build-seconds"
 		_image_used "$dir"
-		_image_prune base "$IMAGE_BASE_KEY"
-		say "system image: base built in $(cat "$dir/build-seconds") s ($dir)"
+		_image_prune "${IMAGE_PREFIX}base" "$IMAGE_BASE_KEY"
+		say "system image: $IMAGE_SUITE base built in $(cat "$dir/build-seconds") s ($dir)"
 	fi
 	_image_used "$dir"
 	_image_unlock
@@ -524,6 +545,7 @@ image_variant() {
 	deb | rpm | tsd) key=$(echo "$IMAGE_BASE_KEY $IMAGE_PKG_KEY $(declare -f "_variant_$kind")" | sha256sum | cut -c1-12)
 		setup=_variant_$kind ;;
 	up | nopkg-up)
+		[ -n "$IMAGE_UP_SERIES" ] || die "image_variant: no $kind variant on $IMAGE_SUITE (no kernel series to upgrade to)"
 		_image_up_kernel
 		[ "$kind" = up ] && { image_variant deb; parent=$IMAGE_DIR; }
 		key=$(echo "$IMAGE_BASE_KEY ${parent:+$(sed -n 's/^key=//p' "$parent/complete")} $IMAGE_UP_KVER $IMAGE_UP_KPKG $(declare -f _variant_kernel_up)" |
@@ -535,25 +557,25 @@ image_variant() {
 		setup=_variant_old ;;
 	*) die "image_variant: unknown kind '$kind'" ;;
 	esac
-	dir=$IMAGE_CACHE/$kind-$key
+	dir=$IMAGE_CACHE/$IMAGE_PREFIX$kind-$key
 	lowers=$IMAGE_BASE
 	[ -n "$parent" ] && lowers=$parent/upper:$IMAGE_BASE
-	_image_lock "$kind"
+	_image_lock "$IMAGE_PREFIX$kind"
 	if ! _image_valid "$dir" "$key"; then
 		[ -e "$dir" ] && say "system image: the cached $kind variant is incomplete or does not match its checksums: rebuilding it"
 		start=$(date +%s)
 		rm -rf "$dir"
 		mkdir -p "$dir"
 		if [ -n "$setup" ]; then
-			(step "system image, variant $kind: $setup" "$dir/build.log" "$setup" "$lowers" "$dir") ||
+			(step "system image, $IMAGE_SUITE variant $kind: $setup" "$dir/build.log" "$setup" "$lowers" "$dir") ||
 				{ _image_unlock; die "system image: building the $kind variant failed (log named above)"; }
-			cp "$dir/build.log" "$OUT/image/$kind-build.log"
+			cp "$dir/build.log" "$OUT/image/$IMAGE_PREFIX$kind-build.log"
 			rm -rf "$dir/work" "$dir/merged"
 			mkdir -p "$dir/work"
 		fi
-		if ! (step "system image, variant $kind: the kernel a boot loader would take" "$OUT/image/$kind-export.log" \
+		if ! (step "system image, $IMAGE_SUITE variant $kind: the kernel a boot loader would take" "$OUT/image/$IMAGE_PREFIX$kind-export.log" \
 			_img_export "$lowers" "${setup:+$dir}" "$dir") ||
-			! (step "system image, variant $kind: disk image (mkfs.ext4 -d)" "$OUT/image/$kind-mkfs.log" \
+			! (step "system image, $IMAGE_SUITE variant $kind: disk image (mkfs.ext4 -d)" "$OUT/image/$IMAGE_PREFIX$kind-mkfs.log" \
 				_img_mkfs "$lowers" "${setup:+$dir}" "$dir/disk.img"); then
 			_image_unlock
 			die "system image: making the $kind disk failed (log named above)"
@@ -562,8 +584,8 @@ image_variant() {
 		_image_seal "$dir" "$key"
 		echo "$(($(date +%s) - start))" >"$dir/build-seconds"
 		_image_used "$dir"
-		_image_prune "$kind" "$key"
-		say "system image: variant $kind built in $(cat "$dir/build-seconds") s (kernel $(cat "$dir/release"))"
+		_image_prune "$IMAGE_PREFIX$kind" "$key"
+		say "system image: $IMAGE_SUITE variant $kind built in $(cat "$dir/build-seconds") s (kernel $(cat "$dir/release"))"
 	fi
 	_image_used "$dir"
 	_image_unlock

@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The system scenarios (tests/scenarios/system-*.sh): our package on a real
-# Debian 12 system (tests/host/image.sh), booted with systemd as PID 1 in the
+# Debian system (tests/host/image.sh), booted with systemd as PID 1 in the
 # emulated VMware guest, per kernel series:
-#   6.1   the system as debootstrap and apt made it, our .deb installed
-#   6.12  the same system after the kernel upgrade (6.12 image and headers
-#         installed with apt, DKMS building for 6.12 by Debian's hooks)
-# Other series have no system image (it is bookworm's) and are skipped.
+#   6.1     Debian 12 as debootstrap and apt made it, our .deb installed
+#   6.12    the same system after the kernel upgrade (6.12 image and headers
+#           installed with apt, DKMS building for 6.12 by Debian's hooks)
+#   trixie  Debian 13 (stable): its own 6.12 kernel, systemd 257, chrony
+#           4.6, our .deb installed with apt
+# The image's suite is the series' suite (kseries.sh). Other series have no
+# system image and are skipped.
 # Sourced by tests/check.sh after image.sh.
 #
 # A scenario file sets SYS_IMAGE (pkg: with our .deb; nopkg: without it;
@@ -16,8 +19,10 @@
 # agent runs its guest_STAGE function after each boot; its optional host()
 # runs on the host after the last. Optional: SYS_KARGS and SYS_QEMU (more
 # kernel and QEMU arguments), SYS_SERIES (the series it applies to) and
-# SYS_SERIES_WHY (why not the others), SYS_TIMEOUT (a boot's time limit in
-# s, when SYSTEM_BOOT_TIMEOUT is not enough for what a stage does),
+# SYS_SERIES_WHY (why not the others), SYS_SIGNED=yes (it applies where the
+# image's kernel signs its own modules: module.sig_enforce=1 refuses every
+# unsigned one), SYS_TIMEOUT (a boot's time limit in s, when
+# SYSTEM_BOOT_TIMEOUT is not enough for what a stage does),
 # SYS_EXPECT_STUCK=yes (the boot is meant not to finish: host() judges the
 # agent's report).
 
@@ -33,16 +38,21 @@ SYSTEM_EXTRA_SCENARIOS="system-stuck"
 # DKMS building inside the guest): everything on 6.1; on 6.12, the kernel
 # upgrade (present, without the purge, which takes 2.5 minutes there: DKMS
 # removes the module from both kernels under TCG), its baseline, absent,
-# refused and Secure Boot. A scenario that does not apply to a series
-# (SYS_SERIES, or no image of its kind there) is skipped with its reason.
-# SYSTEM_FULL=1 (and make stress) boots every scenario on every series it
-# applies to, with all its stages.
+# refused and Secure Boot. On Debian 13 (KSERIES=trixie; not in plain make
+# check yet, see docs/fleet.md), one
+# boot per scenario that its systemd, chrony, DKMS and merged /usr could
+# change, and the purge. A scenario that does not apply to a series
+# (SYS_SERIES, SYS_SIGNED, or no image of its kind there) is skipped with
+# its reason. SYSTEM_FULL=1 (and make stress) boots every scenario on every
+# series it applies to, with all its stages.
 SYSTEM_QUICK="6.1:system-baseline 6.1:system-baseline-notvmware 6.1:system-present
 	6.1:system-absent 6.1:system-notvmware 6.1:system-rpm-present 6.1:system-rpm-absent
 	6.1:system-refused 6.1:system-timesyncd 6.1:system-timesyncd-absent 6.1:system-blacklisted
 	6.1:system-upgrade
 	6.12:system-baseline 6.12:system-present:main 6.12:system-absent 6.12:system-refused
-	6.12:system-secureboot"
+	6.12:system-secureboot
+	trixie:system-baseline trixie:system-present trixie:system-absent trixie:system-notvmware
+	trixie:system-timesyncd trixie:system-timesyncd-absent trixie:system-secureboot:main"
 # A chronyd start later than the same system's without our package by more
 # than this is a wait like systemd's 90 s device timeout. Boots under TCG on
 # a shared host vary by tens of seconds on their own, so this is coarse; the
@@ -51,7 +61,7 @@ SYSTEM_QUICK="6.1:system-baseline 6.1:system-baseline-notvmware 6.1:system-prese
 SYSTEM_MAX_EXTRA_START_S=60
 
 # system_variant_kind SERIES SYS_IMAGE: the image variant, or "" (not on
-# this series).
+# this series); it is built of the series' suite (image_suite).
 system_variant_kind() {
 	case "$1:$2" in
 	6.1:pkg) echo deb ;;
@@ -61,6 +71,9 @@ system_variant_kind() {
 	6.1:old) echo old ;;
 	6.12:pkg) echo up ;;
 	6.12:nopkg) echo nopkg-up ;;
+	trixie:pkg) echo deb ;;
+	trixie:nopkg) echo nopkg ;;
+	trixie:tsd) echo tsd ;;
 	*) echo "" ;;
 	esac
 }
@@ -133,15 +146,17 @@ _system_not_here() {
 	elif [ -z "$(system_variant_kind "$1" "$SYS_IMAGE")" ]; then
 		case $SYS_IMAGE in
 		rpm) echo "its image (the .rpm's payload on Debian) is proven on series 6.1 only (paths only; a RHEL-like system cannot be booted here)" ;;
-		*) echo "its image ($SYS_IMAGE) is built on series 6.1 only: the kernel plays no part in what it proves" ;;
+		*) echo "its image ($SYS_IMAGE) is built on series 6.1 and trixie only: the kernel plays no part in what it proves" ;;
 		esac
+	elif [ "$SYS_SIGNED" = yes ] && [ "${SYSTEM_KSIGNED:-}" != yes ]; then
+		echo "it needs a kernel that came with a signed ptp_vmw of its own (what module.sig_enforce=1 lets load): ${SYSTEM_KSIGNED:-not looked at}"
 	fi
 }
 
 # _system_applies SERIES NAME: _system_not_here for scenario NAME.
 _system_applies() {
 	(
-		SYS_IMAGE='' SYS_SERIES='' SYS_SERIES_WHY=''
+		SYS_IMAGE='' SYS_SERIES='' SYS_SERIES_WHY='' SYS_SIGNED=''
 		# shellcheck disable=SC1090
 		. "$TOP/tests/scenarios/$2.sh"
 		_system_not_here "$1"
@@ -159,7 +174,7 @@ _system_scenario() {
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	unset -f host
-	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES='' SYS_SERIES_WHY='' SYS_TIMEOUT=''
+	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES='' SYS_SERIES_WHY='' SYS_TIMEOUT='' SYS_SIGNED=''
 	# shellcheck disable=SC1090
 	. "$TOP/tests/scenarios/$name.sh"
 	kind=$(system_variant_kind "$series" "$SYS_IMAGE")
@@ -183,7 +198,7 @@ _system_scenario() {
 	stages=${only:-$SYS_STAGES}
 	for stage in $stages; do
 		next=$(echo "$stages" | tr ' ' '\n' | grep -A1 -x "$stage" | sed -n 2p)
-		say "[$series] system scenario $name, stage $stage ($kind image, $SYS_ENV; limit ${SYS_TIMEOUT:-$SYSTEM_BOOT_TIMEOUT}s)"
+		say "[$series] system scenario $name, stage $stage ($IMAGE_SUITE $kind image, $SYS_ENV; limit ${SYS_TIMEOUT:-$SYSTEM_BOOT_TIMEOUT}s)"
 		SYSTEM_EXTRA_KARGS="$SYS_KARGS ptpvmw.next=${next:-none}" SYSTEM_EXTRA_QEMU=$SYS_QEMU \
 			SYSTEM_BOOT_TIMEOUT=${SYS_TIMEOUT:-$SYSTEM_BOOT_TIMEOUT} \
 			system_boot "$RUN_DIR/$stage" "$SYSTEM_VARIANT" "$SYS_ENV" "$name" "$stage" "$RUN_DIR/disk.qcow2"
@@ -200,17 +215,18 @@ _system_scenario() {
 	rm -f "$RUN_DIR/disk.qcow2"
 }
 
-# _system_install_checks DIR: what "apt-get install ./…deb" did in the
-# system's chroot (the deb variant's build log and layer), as 6.1's results.
+# _system_install_checks DIR SERIES: what "apt-get install ./…deb" did in the
+# system's chroot (the deb variant's build log and layer), as SERIES' results.
 _system_install_checks() {
 	local dir=$1 log=$1/build.log k=$IMAGE_KVER ko
-	result_context 6.1 system-install
-	check_log "apt-get install ./$(basename "$IMAGE_DEB") in the bookworm system set the package up" \
+	result_context "$2" system-install
+	check_log "apt-get install ./$(basename "$IMAGE_DEB") in the $IMAGE_SUITE system set the package up" \
 		"Setting up ptp-vmw-dkms" "$log"
 	check_log "DKMS's common.postinst built the module for $k" "Building for $k" "$log"
 	ko=$(cd "$dir/upper" && find usr/lib/modules/"$k"/updates/dkms lib/modules/"$k"/updates/dkms \
 		-name 'ptp_vmw.ko*' 2>/dev/null | head -n 1)
 	check_match "DKMS installed ptp_vmw for $k (updates/dkms)" "updates/dkms/ptp_vmw\.ko" "$ko"
+	_system_check_intree_kept "$dir" "$k"
 }
 
 # _system_upgrade_checks: what the kernel upgrade did in the system's chroot
@@ -227,6 +243,56 @@ _system_upgrade_checks() {
 		-name 'ptp_vmw.ko*' 2>/dev/null | head -n 1)
 	check_match "DKMS installed ptp_vmw for $k (updates/dkms)" "updates/dkms/ptp_vmw\.ko" "$ko"
 	check_eq "/vmlinuz points to $k afterwards (what the next boot runs)" "$k" "$(cat "$dir/release")"
+	_system_check_intree_kept "$dir" "$k"
+}
+
+# _system_intree_gone LAYER KVER: the kernel's own ptp_vmw.ko* that LAYER
+# removes (overlayfs whiteouts under modules/KVER/kernel), one a line.
+_system_intree_gone() {
+	find "$1/usr/lib/modules/$2/kernel" "$1/lib/modules/$2/kernel" -name 'ptp_vmw.ko*' -type c \
+		2>/dev/null | sed "s|^$1||"
+}
+
+# _system_check_intree_kept DIR KVER: installing our package (or a kernel
+# with it) left the kernel's own ptp_vmw where ptp-vmware-chrony's "load"
+# finds it, the signed driver it falls back to where the kernel refuses the
+# one DKMS built (Secure Boot; system-secureboot): in its place, or, where
+# DKMS moved it aside (DKMS 3.2, Debian 13: build.log says "archiving for
+# uninstallation"), under /var/lib/dkms/ptp_vmw/original_module/KVER/.
+_system_check_intree_kept() {
+	local gone kept
+	gone=$(_system_intree_gone "$1/upper" "$2")
+	kept=$(ls "$1"/upper/var/lib/dkms/ptp_vmw/original_module/"$2"/*/ptp_vmw.ko* 2>/dev/null)
+	[ -n "$gone" ] && diag "DKMS moved the kernel's own ptp_vmw of $2 aside: ${kept:-nowhere to be found}"
+	check_none "the kernel's own ptp_vmw of $2 stays where ptp-vmware-chrony load finds it (in place, or DKMS's original_module/)" \
+		"module removed" "$(if [ -n "$gone" ] && [ -z "$kept" ]; then echo "$gone"; fi)"
+}
+
+# _system_kernel_signed VARIANT_DIR: "yes" when the kernel the variant boots
+# came with a ptp_vmw of its own that carries a module signature (what
+# module.sig_enforce=1 lets load), else what is missing. Looked up in the
+# variant's layer (a kernel installed there) and the base: as the kernel's
+# package installed it, whatever DKMS did to it afterwards (which
+# _system_check_intree_kept and the scenario judge).
+_system_kernel_signed() {
+	local rel f d
+	rel=$(cat "$1/release")
+	for d in "$1/upper" "$IMAGE_BASE"; do
+		f=$(find "$d/usr/lib/modules/$rel/kernel/drivers/ptp" "$d/lib/modules/$rel/kernel/drivers/ptp" \
+			-name 'ptp_vmw.ko*' -type f 2>/dev/null | head -n 1)
+		[ -n "$f" ] && break
+	done
+	if [ -z "$f" ]; then
+		echo "kernel $rel has no ptp_vmw of its own"
+		return 0
+	fi
+	case $f in
+	*.xz) xz -dc "$f" ;;
+	*.zst) zstd -qdc "$f" ;;
+	*.gz) gzip -dc "$f" ;;
+	*) cat "$f" ;;
+	esac | tail -c 28 | grep -q '~Module signature appended~' && { echo yes; return 0; }
+	echo "${f#"$d"} has no module signature"
 }
 
 # _system_table: the boots of this run, side by side.
@@ -290,31 +356,31 @@ host_test_system() {
 		[[ " ${TESTS:-} " == *" $name "* ]] && names="$names $name"
 	done
 	[ -n "$names" ] || return 0
-	say "system scenarios:$names (a real Debian 12 system; images cached in $IMAGE_CACHE)"
+	say "system scenarios:$names (real Debian systems; images cached in $IMAGE_CACHE)"
 	mkdir -p "$OUT/system"
 	: >"$OUT/system/boots.txt"
 	host_test_image_cache
 	[ -x "$OUT/guest-project/opt/ptpvmw/tools/guestctl" ] || guest_project
 	if [ -z "${QEMU:-}" ] || [ -z "${TSC_HZ:-}" ]; then guest_setup; fi
-	image_base
 	image_packages
 	system_agent_tar
 	for series in $series_list; do
-		case $series in
-		6.1 | 6.12) ;;
-		*)
+		if [ -z "$(system_variant_kind "$series" pkg)" ]; then
 			result_context "$series" system
-			skip "the system scenarios apply to this kernel series" "the system image is Debian 12's (bookworm), with series 6.1 and 6.12 only"
+			skip "the system scenarios apply to this kernel series" "no system image has this series' kernel (Debian 12's has 6.1 and 6.12, Debian 13's trixie)"
 			continue
-			;;
-		esac
-		if [ "$series" = 6.1 ]; then
-			image_variant deb
-			_system_install_checks "$IMAGE_DIR"
-		else
+		fi
+		image_suite "$(kseries_suite "$series")"
+		image_base
+		if [ "$series" = 6.12 ]; then
 			image_variant up
 			_system_upgrade_checks "$IMAGE_DIR"
+		else
+			image_variant deb
+			_system_install_checks "$IMAGE_DIR" "$series"
 		fi
+		SYSTEM_KSIGNED=$(_system_kernel_signed "$IMAGE_DIR")
+		say "[$series] the kernel came with a signed ptp_vmw of its own: $SYSTEM_KSIGNED"
 		for name in $names; do
 			why=$(_system_applies "$series" "$name")
 			if [ -n "$why" ]; then

@@ -1,19 +1,20 @@
 # shellcheck shell=dash
 # shellcheck disable=SC2034 # SYS_*: settings the host reads (tests/host/system.sh)
 # System scenario: Secure Boot's module rule before DKMS's key is enrolled.
-# Debian's signed 6.12 kernel booted with module.sig_enforce=1 (the rule
-# UEFI Secure Boot's lockdown applies) refuses the module DKMS built and
-# signed with its own key. Stage main: the kernel's own signed ptp_vmw is
-# loaded instead (ptp-vmware-generator's modprobe install command), chronyd
-# locks on the clock as soon as without enforcement, and one line names the
-# cause and the enrollment command. Stage nointree: the same system with
-# the kernel's own ptp_vmw removed: chronyd starts without waiting, and the
-# line says why. On 6.12 only: 6.1's image package is the unsigned one,
-# whose modules this rule would all refuse.
+# Debian's kernel (its own modules signed) booted with module.sig_enforce=1
+# (the rule UEFI Secure Boot's lockdown applies) refuses the module DKMS
+# built and signed with its own key. Stage main: the kernel's own signed
+# ptp_vmw is loaded instead (ptp-vmware-generator's modprobe install
+# command), chronyd locks on the clock as soon as without enforcement, and
+# one line names the cause and the enrollment command. Stage nointree: the
+# same system with the kernel's own ptp_vmw removed: chronyd starts without
+# waiting, and the line says why. Where the image's kernel signs its own modules
+# (SYS_SIGNED: tests/host/system.sh looks at its ptp_vmw.ko): Debian's
+# 6.1, 6.12 and Debian 13's 6.12 do.
 SYS_IMAGE=pkg
 SYS_ENV=present
 SYS_STAGES="main nointree"
-SYS_SERIES=6.12
+SYS_SIGNED=yes
 SYS_KARGS="module.sig_enforce=1"
 
 enroll="enroll DKMS's key once: mokutil --import /var/lib/dkms/mok.pub, then reboot and confirm it in the MOK manager"
@@ -23,6 +24,11 @@ guest_main() {
 	report_times
 	check_no_failed_units "$n: systemctl --failed is empty"
 	check_eq "$n: the kernel enforces module signatures" Y "$(cat /sys/module/module/parameters/sig_enforce)"
+	# What it falls back to: Debian 13's DKMS 3.2 archives a module of the same
+	# name at install (Debian 12's 3.0 does not, on Debian).
+	check_ok "$n: the kernel's own ptp_vmw is in its tree (kernel/drivers/ptp)" \
+		sh -c "ls /lib/modules/$(uname -r)/kernel/drivers/ptp/ptp_vmw.ko* >/dev/null 2>&1"
+	diag sh -c "ls -R /var/lib/dkms/ptp_vmw/original_module 2>&1 | head -n 12"
 	check_ok "$n: a ptp_vmw is loaded ..." test -d /sys/module/ptp_vmw
 	check_ok "$n: ... the kernel's own (no version: not ours)" not our_module_loaded
 	check_eq "$n: the DKMS module is still the one modprobe finds first (updates/dkms)" \
@@ -45,10 +51,13 @@ guest_main() {
 	check_chrony_locks "$n"
 	diag sh -c "journalctl -b -o short-monotonic --no-pager | grep -E 'ptp_vmw|ptp_vmware|Lockdown|Loading of|Starting chrony' | head -n 20"
 	[ "$NEXT_STAGE" = nointree ] || return 0
-	rm -f /lib/modules/"$(uname -r)"/kernel/drivers/ptp/ptp_vmw.ko*
+	# (DKMS 3.2, Debian 13's, keeps it aside in original_module/.)
+	rm -f /lib/modules/"$(uname -r)"/kernel/drivers/ptp/ptp_vmw.ko* \
+		/var/lib/dkms/ptp_vmw/original_module/"$(uname -r)"/*/ptp_vmw.ko*
 	depmod -a
 	check_eq "nointree: the kernel's own ptp_vmw removed for the next boot" "" \
-		"$(ls /lib/modules/"$(uname -r)"/kernel/drivers/ptp/ptp_vmw.ko* 2>/dev/null)"
+		"$(ls /lib/modules/"$(uname -r)"/kernel/drivers/ptp/ptp_vmw.ko* \
+			/var/lib/dkms/ptp_vmw/original_module/"$(uname -r)"/*/ptp_vmw.ko* 2>/dev/null)"
 }
 
 guest_nointree() {
