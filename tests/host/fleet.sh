@@ -220,6 +220,13 @@ host_test_generator_signatures() {
 	check_match "load: one line in the kernel's log: the cause and the enrollment command" \
 		"^<5>ptp_vmw: the kernel refused the ptp_vmw DKMS built \(Key was rejected by service: .*loaded the kernel's own ptp_vmw instead; enroll DKMS's key once: mokutil --import /var/lib/dkms/mok.pub" \
 		"$(cat "$r/dev/kmsg")"
+	mkdir -p "$r/sys/module/ptp_vmw"
+	rm -f "$r/calls"
+	PTP_VMW_ROOT=$r PTP_VMW_KREL=6.1.0-99-amd64 sh "$FLEET_HELPER" load
+	check_eq "load asked again (udev's second event), the kernel's own loaded by the first: no second insmod" \
+		"modprobe --ignore-install ptp_vmw;modprobe ptp;modprobe pps_core;" "$(tr '\n' ';' <"$r/calls")"
+	check_eq "... and still one line in the kernel's log this boot" 1 "$(grep -c . "$r/dev/kmsg")"
+	rmdir "$r/sys/module/ptp_vmw"
 	# DKMS 3.2 (Debian 13) moves the kernel's own ptp_vmw aside.
 	mkdir -p "$r/var/lib/dkms/ptp_vmw/original_module/6.1.0-99-amd64/x86_64"
 	mv "$k/kernel/drivers/ptp/ptp_vmw.ko.xz" "$r/var/lib/dkms/ptp_vmw/original_module/6.1.0-99-amd64/x86_64/"
