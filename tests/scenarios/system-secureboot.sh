@@ -14,6 +14,8 @@
 SYS_IMAGE=pkg
 SYS_ENV=present
 SYS_STAGES="main nointree"
+# host() compares the lock with system-present's boot of the same run.
+SYS_AFTER=system-present
 SYS_SIGNED=yes
 SYS_KARGS="module.sig_enforce=1"
 
@@ -49,7 +51,7 @@ guest_main() {
 	check_eq "$n: one log line from ptp-vmware-chrony: the clock is used, through the kernel's own driver, and why" \
 		"ptp_vmw: chrony uses the VMware host clock /dev/ptp_vmware ($(readlink -f /dev/ptp_vmware), refid VMW); leap seconds inserted by the kernel (right/UTC); steps of the host's clock followed; through the kernel's own ptp_vmw: the kernel refused the one DKMS built ($cause: module signatures enforced); $enroll" \
 		"$(our_log_lines)"
-	value device_wait_ms "$(device_wait_ms)"
+	value device_wait_ms "$(prepare_wait_ms)"
 	check_chrony_locks "$n"
 	diag sh -c "journalctl -b -o short-monotonic --no-pager | grep -E 'ptp_vmw|ptp_vmware|Lockdown|Loading of|Starting chrony' | head -n 20"
 	[ "$NEXT_STAGE" = nointree ] || return 0

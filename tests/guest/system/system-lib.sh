@@ -10,13 +10,6 @@ uptime_us() { awk '{ printf "%d\n", $1 * 1000000 }' /proc/uptime; }
 # unit_prop UNIT PROPERTY: one property as systemctl shows it.
 unit_prop() { systemctl show -P "$2" "$1" 2>/dev/null; }
 
-# journal_mono_ms TEXT: when the journal first says TEXT, in ms since boot
-# (empty when it never does).
-journal_mono_ms() {
-	journalctl -b -o short-monotonic --no-pager 2>/dev/null | grep -m1 -F "$1" |
-		sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p' | sed 's/^0*\([0-9]\)/\1/'
-}
-
 # diag CMD...: CMD's output as DIAG lines (evidence the host shows on failure).
 diag() {
 	echo "DIAG \$ $*" >&3
@@ -77,8 +70,7 @@ ours_present() {
 		/usr/libexec/ptp_vmw /run/ptp_vmw-chrony.conf /run/ptp_vmw-refused /run/ptp_vmw-advised \
 		/run/modprobe.d/ptp_vmw-signature.conf \
 		/run/systemd/generator/chrony.service.d/ptp-vmware-wait.conf \
-		/run/systemd/generator/chronyd.service.d/ptp-vmware-wait.conf \
-		/run/systemd/generator/dev-ptp_vmware.device.d/ptp-vmware-wait.conf; do
+		/run/systemd/generator/chronyd.service.d/ptp-vmware-wait.conf; do
 		[ -e "$p" ] || [ -L "$p" ] && echo "$p"
 	done
 	return 0
@@ -115,40 +107,36 @@ check_chrony_own_sources_only() {
 	diag chronyc -n sources
 }
 
-# check_no_wait_on_clock NAME: nothing in this boot waited for
-# dev-ptp_vmware.device (no job, no timeout, no dependency of chronyd).
+# waits_for_clock: chronyd's start waits for the clock (the generator's
+# drop-in: after udev's coldplug, PTP_VMW_DEVICE_WAIT for "prepare").
+waits_for_clock() {
+	unit_prop chrony.service Environment | tr ' ' '\n' | grep -q '^PTP_VMW_DEVICE_WAIT=' &&
+		unit_prop chrony.service After | tr ' ' '\n' | grep -qx systemd-udev-trigger.service
+}
+
+# check_no_wait_on_clock NAME: nothing in this boot waited for the clock
+# (no generator's drop-in, no device job, nothing in the journal).
 check_no_wait_on_clock() {
-	check_eq "$1: chrony.service does not want dev-ptp_vmware.device" "" \
-		"$(unit_prop chrony.service Wants | tr ' ' '\n' | grep -x dev-ptp_vmware.device)"
+	check_ok "$1: chronyd's start does not wait for the clock (no PTP_VMW_DEVICE_WAIT)" not waits_for_clock
 	check_eq "$1: the journal never mentions dev-ptp_vmware.device" "" \
 		"$(journalctl -b --no-pager -o cat | grep -m 3 'dev-ptp_vmware')"
 }
 
-# deps_done_us [EXCLUDE]: when the last of chrony.service's After= units
-# (but EXCLUDE) became active, in µs since boot.
+# prepare_wait_ms: how long chronyd's start spent before chronyd itself ran
+# (its ExecStartPre: the wait for udev, and writing the refclock).
+prepare_wait_ms() {
+	echo $((($(unit_prop chrony.service ExecMainStartTimestampMonotonic) - $(unit_prop chrony.service InactiveExitTimestampMonotonic)) / 1000))
+}
+
+# deps_done_us: when the last of chrony.service's After= units became
+# active, in µs since boot.
 deps_done_us() {
 	local u t max=0
 	for u in $(unit_prop chrony.service After); do
-		[ "$u" = "${1:-}" ] && continue
 		t=$(unit_prop "$u" ActiveEnterTimestampMonotonic)
 		[ -n "$t" ] && [ "$t" -gt "$max" ] && max=$t
 	done
 	echo "$max"
-}
-
-# device_wait_ms: how long chronyd's start waited for dev-ptp_vmware.device
-# beyond its other dependencies: the device's arrival minus the latest
-# arrival among chrony.service's other After= units (0 when the device came
-# first). Prints "-" when the device never became active.
-device_wait_ms() {
-	local dev max
-	dev=$(unit_prop dev-ptp_vmware.device ActiveEnterTimestampMonotonic)
-	if [ -z "$dev" ] || [ "$dev" -le 0 ]; then
-		echo -
-		return 0
-	fi
-	max=$(deps_done_us dev-ptp_vmware.device)
-	if [ "$dev" -gt "$max" ]; then echo $(((dev - max) / 1000)); else echo 0; fi
 }
 
 # held_ms: how long chronyd's start began after the last of its After=
@@ -180,29 +168,30 @@ check_clock_used() {
 	check_ok "$n: the package's drop-in is part of chrony.service ($dropin)" \
 		sh -c "systemctl show -P DropInPaths chrony.service | tr ' ' '\n' | xargs -r realpath |
 			grep -qx \"\$(realpath '$dropin')\""
-	check_ok "$n: ptp-vmware-generator ordered chronyd after the clock (chrony.service After= and Wants= dev-ptp_vmware.device)" \
-		sh -c "systemctl show -P After chrony.service | tr ' ' '\n' | grep -qx dev-ptp_vmware.device &&
-			systemctl show -P Wants chrony.service | tr ' ' '\n' | grep -qx dev-ptp_vmware.device"
-	check_eq "$n: the generator bounded the wait for the clock (JobRunningTimeoutUSec)" 30s \
-		"$(unit_prop dev-ptp_vmware.device JobRunningTimeoutUSec)"
+	check_ok "$n: ptp-vmware-generator had chronyd's start wait for the clock (after udev's coldplug, PTP_VMW_DEVICE_WAIT)" \
+		waits_for_clock
+	check_eq "$n: ... at most 30 s" PTP_VMW_DEVICE_WAIT=30 \
+		"$(unit_prop chrony.service Environment | tr ' ' '\n' | grep '^PTP_VMW_DEVICE_WAIT=')"
 	dev_us=$(unit_prop dev-ptp_vmware.device ActiveEnterTimestampMonotonic)
-	start_us=$(unit_prop chrony.service InactiveExitTimestampMonotonic)
+	start_us=$(chrony_start_us)
 	value device_active_us "$dev_us"
-	value chrony_begin_us "$start_us"
-	check_cmp "$n: chronyd's start began after /dev/ptp_vmware appeared (${start_us} >= ${dev_us} µs after boot)" \
+	value chrony_begin_us "$(unit_prop chrony.service InactiveExitTimestampMonotonic)"
+	check_cmp "$n: chronyd started after /dev/ptp_vmware appeared (${start_us} >= ${dev_us} µs after boot)" \
 		"${start_us:-0}" -ge "${dev_us:-x}"
-	check_cmp "$n: chronyd's start began within 3 s of the clock's arrival ($(((${start_us:-0} - ${dev_us:-0}) / 1000)) ms)" \
-		"$(((${start_us:-0} - ${dev_us:-0}) / 1000))" -le 3000
-	# How long the clock held chronyd back beyond its other dependencies:
-	# under TCG, udev's coldplug and the module's load take seconds (3 s on
-	# a quiet host, 14 s on a busy one); the bound is well below the 30 s
-	# the generator allows and far from systemd's 90 s default.
-	wait=$(device_wait_ms)
+	# ExecStartPre's own work (the settings, the refclock file) takes 2-4 s
+	# of a loaded TCG guest's boot by itself (3.9 s measured on Debian 13
+	# with nothing to wait for).
+	check_cmp "$n: chronyd started within 5 s of the clock's arrival ($(((${start_us:-0} - ${dev_us:-0}) / 1000)) ms)" \
+		"$(((${start_us:-0} - ${dev_us:-0}) / 1000))" -le 5000
+	# How long chronyd's start waited for udev: under TCG, udev's coldplug
+	# and the module's load take seconds (3 s on a quiet host, 16 s on
+	# Debian 13 under load); the wait ends with udev's work, not at the
+	# bound.
+	wait=$(prepare_wait_ms)
 	value device_wait_ms "$wait"
-	check_cmp "$n: no job waited on the clock for more than 20 s (chronyd's start waited $wait ms for it beyond its other dependencies)" \
-		"$wait" -le 20000
-	check_eq "$n: no timeout waiting for dev-ptp_vmware.device in the journal" "" \
-		"$(journalctl -b --no-pager -o cat | grep -m 2 -i 'timed out.*ptp_vmware')"
+	check_cmp "$n: the wait ended with udev's work, before the 30 s bound ($wait ms)" "$wait" -lt 29000
+	check_eq "$n: no timeout waiting for the clock in the journal" "" \
+		"$(journalctl -b --no-pager -o cat | grep -m 2 -iE 'timed out.*ptp_vmware|udev had not finished')"
 	diag systemd-analyze critical-chain chrony.service
 	diag sh -c "journalctl -b -o short-monotonic --no-pager | grep -E 'ptp_vmw|ptp_vmware|Coldplug|udev-trigger|Starting chrony' | head -n 20"
 	check_eq "$n: chronyd was given the refclock by ptp-vmware-chrony at its start" \
@@ -268,6 +257,13 @@ our_log_lines_after() {
 # shows them (journald files them under the identifier ptp_vmw and keeps
 # only the rest as the message).
 kernel_lines() { dmesg 2>/dev/null | sed 's/^\[[^]]*\] //' | grep -F "$1"; }
+
+# kernel_line_ms TEXT: when the kernel logged its first line containing
+# TEXT, in ms since boot (its own timestamp: the journal's is when journald
+# read the line, seconds later early in a boot).
+kernel_line_ms() {
+	dmesg 2>/dev/null | grep -m1 -F "$1" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p' | sed 's/^0*\([0-9]\)/\1/'
+}
 
 HELPER=/usr/libexec/ptp_vmw/ptp-vmware-chrony
 CHRONYC_LOG=/run/ptpvmw-chronyc.log
