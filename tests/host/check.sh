@@ -36,6 +36,7 @@ SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_DEFAULT}")
 # The system scenarios' series: KSERIES when given, else Debian 13's too.
 SYSTEM_SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_SYSTEM_DEFAULT}")
 results_reset
+phase "set-up: guest userland, device model, its self-test"
 
 # selected NAME: whether TESTS (empty = everything) selects NAME.
 selected() {
@@ -123,26 +124,35 @@ not_on_series() {
 	echo "make check boots the time-policy scenarios on series $TIME_POLICY_SERIES only (chrony's policy, not the kernel's); make check-matrix or TAGS=time-policy boot them on every series"
 }
 
-# run_series SERIES: build and prove the module on the series' kernel.
+# run_series SERIES: build and prove the module on the series' kernel; the
+# scenarios' boots CHECK_JOBS at a time (tests/host/pool.sh).
 run_series() {
 	local series=$1 n i=0 why
 	series_build "$series" || return 0
+	pool_begin "series-$series"
 	for n in "${SCENARIOS[@]}"; do
 		i=$((i + 1))
 		why=$(not_on_series "$series" "$n")
 		if [ -n "$why" ]; then
-			result_context "$series" "$n"
-			skip "booted on this series in this run" "$why"
+			pool_run "$series $n" skip_here "$series" "$n" "$why"
 			continue
 		fi
-		say "[$series] $i/${#SCENARIOS[@]}"
-		run_scenario "$series" "$n"
+		say "[$series] $i/${#SCENARIOS[@]}: $n"
+		pool_run "$series $n" run_scenario "$series" "$n"
 	done
+	pool_end
+}
+
+# skip_here SERIES NAME WHY: scenario NAME is not booted on SERIES.
+skip_here() {
+	result_context "$1" "$2"
+	skip "booted on this series in this run" "$3"
 }
 
 # DKMS and the packages, each in a throwaway layer over the bookworm chroot.
 # The DKMS test goes first: the .ko it leaves in $OUT/dkms/<kernel>/ is what
 # the series below boot in the guest.
+phase "host tests: DKMS, packages, generator, Debian suites"
 rm -rf "$OUT/dkms"
 selected dkms && host_test_dkms
 selected packages && host_test_packages
@@ -153,6 +163,7 @@ selected deb-suites && host_test_deb_suites
 # image package). What fails before that is skipped with its reason, never
 # a pass; what fails after it fails the run.
 for series in $SERIES_LIST; do
+	phase "series $series: kernel, build, scenario boots"
 	export KERNEL_REACHED=$OUT/series-$series.reached
 	rm -f "$KERNEL_REACHED"
 	{ ( run_series "$series" ) 2>&1 1>&3 3>&- | tee "$OUT/series-$series.log" >&2; } 3>&1
@@ -169,11 +180,14 @@ done
 unset KERNEL_REACHED
 
 # The package on a real Debian system, per series (tests/host/system.sh).
+phase "system scenarios: images, real Debian boots"
 (host_test_system "$SYSTEM_SERIES_LIST") ||
 	{ result_context host system && fail "the system scenarios ran to the end" "see the step named above"; }
 
+phase "lint"
 result_context host lint
 selected lint && host_test_lint
+phase "bench smoke"
 selected bench && host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")"
 
 if [ -z "${TESTS:-}" ] && [ -z "${TAGS:-}" ] && [ "$SERIES_LIST" = "$(kseries_expand all)" ]; then
@@ -185,6 +199,7 @@ echo >&2
 
 # The results as KTAP, read back by the kernel's own parser (kunit.py): its
 # counts must be ours.
+phase "KTAP read back by kunit.py"
 result_context host ktap
 selected ktap && host_test_ktap
 results_finish "$(($(date +%s) - RUN_START))"

@@ -8,6 +8,7 @@
 # shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 . "$TOP/tests/host/results.sh"
+. "$TOP/tests/host/pool.sh"
 . "$TOP/tests/host/kseries.sh"
 . "$TOP/tests/host/chroot.sh"
 . "$TOP/tests/host/kernel.sh"

@@ -23,13 +23,12 @@ backports   trixie-backports  ^linux-headers-[0-9]+\.[0-9]+\.[0-9]+\+(deb13|bpo)
 # shellcheck disable=SC2034 # read by check.sh, dkms.sh and tests/bench/run.sh
 KSERIES_DEFAULT="6.1 6.12"
 # The series `make check` boots the real Debian systems on by default
-# (tests/host/system.sh). Debian 13's (trixie), whose image brings its own
-# kernel, systemd, chrony and DKMS 3.2, is booted with KSERIES=trixie (or
-# "all"): not yet by default, as its present and Secure Boot scenarios do
-# not pass yet (docs/fleet.md says what they found). KSERIES given, the
-# system scenarios take that list.
+# (tests/host/system.sh): Debian 12's (6.1, and 6.12 after the kernel
+# upgrade) and Debian 13's (trixie), whose image brings its own kernel,
+# systemd, chrony and DKMS 3.2. KSERIES given, the system scenarios take
+# that list.
 # shellcheck disable=SC2034 # read by check.sh
-KSERIES_SYSTEM_DEFAULT="6.1 6.12"
+KSERIES_SYSTEM_DEFAULT="6.1 6.12 trixie"
 # Everything `make check-matrix` proves.
 KSERIES_ALL="5.10 6.1 6.12 trixie backports"
 

@@ -15,8 +15,32 @@
 # scenario themselves.
 
 RESULTS=$OUT/results.tsv
+PHASES=$OUT/phases.tsv
 
-results_reset() { : >"$RESULTS"; }
+results_reset() { : >"$RESULTS" && : >"$PHASES"; }
+
+# phase NAME: the run's time from now on counts for NAME (until the next
+# phase); results_finish prints the table.
+phase() {
+	printf '%s\t%s\n' "$(date +%s)" "$1" >>"$PHASES"
+	say "phase: $1"
+}
+
+# phases_table: where the run's time went, per phase (also in
+# $OUT/phases.txt).
+phases_table() {
+	awk -F'\t' -v now="$(date +%s)" '
+		{ t[NR] = $1; n[NR] = $2 }
+		END {
+			if (NR == 0) exit
+			printf "%-56s %8s %6s\n", "phase", "seconds", "min"
+			for (i = 1; i <= NR; i++) {
+				d = (i < NR ? t[i + 1] : now) - t[i]
+				printf "%-56s %8d %6.1f\n", n[i], d, d / 60
+			}
+			printf "%-56s %8d %6.1f\n", "all", now - t[1], (now - t[1]) / 60
+		}' "$PHASES" | tee "$OUT/phases.txt"
+}
 
 # result_context GROUP SCENARIO: where the next results belong.
 result_context() { GROUP=$1 SCENARIO=$2; }
@@ -123,6 +147,7 @@ results_finish() {
 	counts=$(/usr/bin/python3 "$TOP/tests/host/results.py" counts "$RESULTS")
 	ran=$(awk -F'\t' '$3 == "build" && index($4, "value kernel=") == 1 { printf " %s (%s),", $2, substr($4, 14) }' "$RESULTS")
 	echo "Kernel series run:${ran%,}" >&2
+	phases_table >&2
 	if [ -n "${KUNIT_PY:-}" ]; then
 		kunit=$(ktap_parse_counts "$OUT/results.ktap" "$OUT/kunit-parse.log")
 		if [ "$kunit" != "$counts" ]; then

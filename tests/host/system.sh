@@ -9,7 +9,7 @@
 #           4.6, our .deb installed with apt
 # The image's suite is the series' suite (kseries.sh). Other series have no
 # system image and are skipped.
-# Sourced by tests/check.sh after image.sh.
+# Sourced by tests/host/check.sh after image.sh.
 #
 # A scenario file sets SYS_IMAGE (pkg: with our .deb; nopkg: without it;
 # rpm: with the .rpm's payload; old: with the previous release's .deb, the
@@ -24,33 +24,36 @@
 # unsigned one), SYS_TIMEOUT (a boot's time limit in s, when
 # SYSTEM_BOOT_TIMEOUT is not enough for what a stage does),
 # SYS_EXPECT_STUCK=yes (the boot is meant not to finish: host() judges the
-# agent's report).
+# agent's report), SYS_AFTER (the scenarios whose boots host() compares
+# with: the boots run side by side, host() waits for those).
 
-# The order matters: the baselines are what the others are compared with.
-# system-stuck (the harness's own test of a boot that hangs) runs only when
-# TESTS names it.
-SYSTEM_SCENARIOS="system-baseline system-baseline-notvmware system-present system-absent system-notvmware
-	system-rpm-present system-rpm-absent system-refused system-timesyncd system-timesyncd-absent
-	system-blacklisted system-secureboot system-upgrade"
+# The boots start in this order, CHECK_JOBS at a time: the longest, the
+# upgrade, first; system-present and system-secureboot side by side (the
+# one's lock is compared with the other's). system-stuck (the harness's
+# own test of a boot that hangs) runs only when TESTS names it.
+SYSTEM_SCENARIOS="system-upgrade system-present system-secureboot system-baseline
+	system-baseline-notvmware system-absent system-notvmware system-rpm-present system-rpm-absent
+	system-refused system-timesyncd system-timesyncd-absent system-blacklisted"
 SYSTEM_EXTRA_SCENARIOS="system-stuck"
 # What make check boots, as SERIES:SCENARIO[:STAGES] (a boot of the system
-# takes 30-60 s under TCG; the package upgrade's first stage 4-6 minutes,
-# DKMS building inside the guest): everything on 6.1; on 6.12, the kernel
-# upgrade (present, without the purge, which takes 2.5 minutes there: DKMS
-# removes the module from both kernels under TCG), its baseline, absent,
-# refused and Secure Boot. On Debian 13 (KSERIES=trixie; not in plain make
-# check yet, see docs/fleet.md), one
-# boot per scenario that its systemd, chrony, DKMS and merged /usr could
-# change, and the purge. A scenario that does not apply to a series
-# (SYS_SERIES, SYS_SIGNED, or no image of its kind there) is skipped with
-# its reason. SYSTEM_FULL=1 (and make stress) boots every scenario on every
-# series it applies to, with all its stages.
+# takes 30-60 s under TCG, Debian 13's 50-100 s; the package upgrade's first
+# stage 4-6 minutes, DKMS building inside the guest): everything on 6.1; on
+# 6.12, what the kernel changes: the kernel upgrade (present, without the
+# purge, which takes 2.5 minutes there: DKMS removes the module from both
+# kernels under TCG), refused (the driver's refusal) and Secure Boot (6.12's
+# image is the signed one); on Debian 13, one boot per scenario that its
+# systemd, chrony, DKMS and merged /usr could change, and the purge. What
+# does not depend on the kernel (absent, not VMware, timesyncd, the
+# blacklist, the .rpm layout, the upgrade of the package) is booted on 6.1
+# and Debian 13. A scenario that does not apply to a series (SYS_SERIES,
+# SYS_SIGNED, or no image of its kind there) is skipped with its reason.
+# SYSTEM_FULL=1 (and make stress) boots every scenario on every series it
+# applies to, with all its stages.
 SYSTEM_QUICK="6.1:system-baseline 6.1:system-baseline-notvmware 6.1:system-present
 	6.1:system-absent 6.1:system-notvmware 6.1:system-rpm-present 6.1:system-rpm-absent
 	6.1:system-refused 6.1:system-timesyncd 6.1:system-timesyncd-absent 6.1:system-blacklisted
 	6.1:system-upgrade
-	6.12:system-baseline 6.12:system-present:main 6.12:system-absent 6.12:system-refused
-	6.12:system-secureboot
+	6.12:system-present:main 6.12:system-refused 6.12:system-secureboot
 	trixie:system-baseline trixie:system-present trixie:system-absent trixie:system-notvmware
 	trixie:system-timesyncd trixie:system-timesyncd-absent trixie:system-secureboot:main"
 # A chronyd start later than the same system's without our package by more
@@ -102,18 +105,21 @@ system_baseline_value() {
 	sed -n "s/^VALUE $1=//p" "$OUT/system/$SERIES/${2:-system-baseline}/main/results.txt" 2>/dev/null | tail -n 1
 }
 
-# system_compare_with_baseline [BASELINE]: chronyd's start after boot,
-# against the system without our package booted the same way in this run
-# (BASELINE, default system-baseline: without the device).
+# system_compare_with_baseline [BASELINE...]: chronyd's start after boot,
+# against the system without our package booted in this run: the first of
+# BASELINE... (default system-baseline: without the device) that was.
 system_compare_with_baseline() {
-	local base ours
-	base=$(system_baseline_value chrony_start_us "${1:-system-baseline}")
+	local base='' ours b
+	for b in "${@:-system-baseline}"; do
+		base=$(system_baseline_value chrony_start_us "$b")
+		[ -n "$base" ] && break
+	done
 	ours=$(system_stage_value main chrony_start_us)
 	if [ -z "$base" ] || [ -z "$ours" ] || [ "$base" -le 0 ] 2>/dev/null; then
-		skip "chronyd starts no later than without the package" "no ${1:-system-baseline} boot in this run to compare with (SYSTEM_FULL=1 boots it)"
+		skip "chronyd starts no later than without the package" "no ${*:-system-baseline} boot in this run to compare with (SYSTEM_FULL=1 boots it)"
 		return 0
 	fi
-	diag "chronyd started $(awk -v a="$ours" 'BEGIN { printf "%.1f", a / 1e6 }') s after boot, without the package $(awk -v a="$base" 'BEGIN { printf "%.1f", a / 1e6 }') s: ratio $(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+	diag "chronyd started $(awk -v a="$ours" 'BEGIN { printf "%.1f", a / 1e6 }') s after boot, without the package ($b) $(awk -v a="$base" 'BEGIN { printf "%.1f", a / 1e6 }') s: ratio $(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
 	check_cmp "chronyd starts at most ${SYSTEM_MAX_EXTRA_START_S} s later than without the package (no 90 s device wait)" \
 		"$(((ours - base) / 1000000))" -le "$SYSTEM_MAX_EXTRA_START_S"
 }
@@ -163,6 +169,29 @@ _system_applies() {
 	)
 }
 
+# _system_skip SERIES NAME CHECK WHY: scenario NAME is not booted on SERIES.
+_system_skip() {
+	result_context "$1" "$2"
+	skip "$3" "$4"
+}
+
+# _system_image_for SERIES NAME: build (or find in the cache) the image
+# scenario NAME boots on SERIES, before its boot is queued beside others.
+_system_image_for() {
+	local kind
+	kind=$(system_variant_kind "$1" "$(
+		SYS_IMAGE=''
+		# shellcheck disable=SC1090
+		. "$TOP/tests/scenarios/$2.sh"
+		echo "$SYS_IMAGE"
+	)")
+	if [ "$kind" = old ]; then
+		image_prev_release
+		[ -n "$IMAGE_PREV_WHY" ] && return 0
+	fi
+	image_variant "$kind"
+}
+
 # _system_scenario SERIES NAME [STAGES]: the scenario's stages (all, or the
 # ones named), then its host(). A stage learns on its command line which
 # stage comes next (ptpvmw.next), so that it prepares it or not.
@@ -174,7 +203,7 @@ _system_scenario() {
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	unset -f host
-	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES='' SYS_SERIES_WHY='' SYS_TIMEOUT='' SYS_SIGNED=''
+	SYS_IMAGE='' SYS_ENV='' SYS_STAGES='' SYS_KARGS='' SYS_QEMU='' SYS_EXPECT_STUCK='' SYS_SERIES='' SYS_SERIES_WHY='' SYS_TIMEOUT='' SYS_SIGNED='' SYS_AFTER=''
 	# shellcheck disable=SC1090
 	. "$TOP/tests/scenarios/$name.sh"
 	kind=$(system_variant_kind "$series" "$SYS_IMAGE")
@@ -209,6 +238,8 @@ _system_scenario() {
 	unset -f host
 	# shellcheck disable=SC1090
 	. "$TOP/tests/scenarios/$name.sh"
+	# The boots host() compares with may run beside this one: their end.
+	for next in $SYS_AFTER; do pool_after "$series $next"; done
 	if declare -F host >/dev/null; then
 		host
 	fi
@@ -381,25 +412,30 @@ host_test_system() {
 		fi
 		SYSTEM_KSIGNED=$(_system_kernel_signed "$IMAGE_DIR")
 		say "[$series] the kernel came with a signed ptp_vmw of its own: $SYSTEM_KSIGNED"
+		# The series' boots CHECK_JOBS at a time (tests/host/pool.sh), each
+		# image they boot built before.
+		pool_begin "system-$series"
 		for name in $names; do
 			why=$(_system_applies "$series" "$name")
 			if [ -n "$why" ]; then
-				result_context "$series" "$name"
-				skip "scenario applies to this kernel series" "$why"
+				pool_run "$series $name" _system_skip "$series" "$name" "scenario applies to this kernel series" "$why"
 				continue
 			fi
 			if [ -n "${SYSTEM_FULL:-}" ] || [ "${STRESS_SCALE:-1}" -gt 1 ] || [[ " $SYSTEM_EXTRA_SCENARIOS " == *" $name "* ]]; then
-				_system_scenario "$series" "$name"
+				_system_image_for "$series" "$name"
+				pool_run "$series $name" _system_scenario "$series" "$name"
 				continue
 			fi
 			line=$(echo "$SYSTEM_QUICK" | tr -s ' \t\n' '\n' | grep -E "^$series:$name(:|\$)")
 			if [ -z "$line" ]; then
-				result_context "$series" "$name"
-				skip "booted in this run" "not booted in make check on this series (SYSTEM_FULL=1 or make stress boot it)"
+				pool_run "$series $name" _system_skip "$series" "$name" "booted in this run" \
+					"not booted in make check on this series (SYSTEM_FULL=1 or make stress boot it)"
 				continue
 			fi
-			_system_scenario "$series" "$name" "$(echo "$line" | cut -s -d: -f3 | tr , ' ')"
+			_system_image_for "$series" "$name"
+			pool_run "$series $name" _system_scenario "$series" "$name" "$(echo "$line" | cut -s -d: -f3 | tr , ' ')"
 		done
+		pool_end
 	done
 	_system_table
 }

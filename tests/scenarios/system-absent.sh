@@ -7,6 +7,8 @@
 SYS_IMAGE=pkg
 SYS_ENV=absent
 SYS_STAGES=main
+# host() compares with the baseline's boot of the same run.
+SYS_AFTER=system-baseline
 
 guest_main() {
 	check_clock_not_used "absent" \

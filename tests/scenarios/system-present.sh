@@ -13,6 +13,8 @@
 SYS_IMAGE=pkg
 SYS_ENV=present
 SYS_STAGES="main purged"
+# host() compares with the baseline's boot of the same run.
+SYS_AFTER=system-baseline
 
 guest_main() {
 	local out rc
