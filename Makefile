@@ -8,13 +8,14 @@
 #   make dkms-install         register with DKMS (rebuilt on kernel upgrades)
 #   make check                the test suite, in an emulated VMware guest
 #   make check-matrix         the same on every Debian kernel series, 5.10 to 7.x
-#                             (KSERIES=all); rewrites the README's support table
+#                             (KSERIES=all); rewrites docs/kernel-support.md
 #   make demo                 the driver at work in an emulated VMware guest
 #   make bench                ours against the in-tree driver, side by side (bench/results/)
 #   make shell                an interactive shell in that guest
 #   make stress               the reliability and wrong-environment scenarios
 #                             at ten times make check's counts
-#   make lint                 checkpatch --strict, shellcheck, W=1 and sparse
+#   make lint                 checkpatch --strict, shellcheck, the test library's
+#                             layers, W=1 and sparse
 #                             builds (both series)
 #   make -s print-version     the version (dkms.conf's PACKAGE_VERSION)
 #   make -s print-sources     the driver's source files: what DKMS builds from and

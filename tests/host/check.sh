@@ -20,13 +20,13 @@
 
 # shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "$0")/harness.sh"
+# The test files: each defines host tests (and what only it uses) on the
+# libraries harness.sh sourced, never on another test file.
 . "$TOP/tests/host/tests.sh"
 . "$TOP/tests/host/dkms.sh"
 . "$TOP/tests/host/packages.sh"
 . "$TOP/tests/host/matrix.sh"
 . "$TOP/tests/host/kernel-choice.sh"
-. "$TOP/tests/bench/smoke.sh"
-. "$TOP/tests/host/image.sh"
 . "$TOP/tests/host/system.sh"
 . "$TOP/tests/host/fleet.sh"
 
@@ -37,19 +37,6 @@ SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_DEFAULT}")
 SYSTEM_SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_SYSTEM_DEFAULT}")
 results_reset
 phase "set-up: guest userland, device model, its self-test"
-
-# selected NAME: whether TESTS (empty = everything) selects NAME.
-selected() {
-	local pat
-	[ -z "${TESTS:-}" ] && return 0
-	set -f # the patterns are globs to match names, not files to expand
-	for pat in $TESTS; do
-		# shellcheck disable=SC2053 # glob match on purpose
-		[[ $1 == $pat ]] && { set +f; return 0; }
-	done
-	set +f
-	return 1
-}
 
 SCENARIOS=()
 for n in $(scenarios_tagged "${TAGS:-$CHECK_TAGS}"); do

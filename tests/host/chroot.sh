@@ -36,20 +36,109 @@ _chroot_sources() {
 	return 0
 }
 
-# chroot_run SUITE CMD...: run CMD inside the suite's chroot, with /proc
-# mounted in a private mount namespace (nothing leaks onto the host, and
-# several runs may share one chroot).
+# ---- The one way into a tree ---------------------------------------------
+
+# tree_with LOWERS LAYER CMD...: CMD on the host, in a private mount
+# namespace (what it mounts vanishes with it; several runs may share the
+# trees), with ROOT in its environment naming the tree: LOWERS itself when
+# LAYER is empty, else LOWERS (one directory, or a colon-separated list of
+# layers, top first) under the overlayfs layer LAYER, whose upper/ gets
+# what CMD changes.
+tree_with() {
+	local lowers=$1 layer=$2
+	shift 2
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
+	unshare --mount --propagation private -- sh -c '
+		lowers=$1 layer=$2
+		shift 2
+		ROOT=$lowers
+		if [ -n "$layer" ]; then
+			ROOT=$layer/merged
+			mkdir -p "$ROOT" "$layer/upper" "$layer/work"
+			mount -t overlay overlay \
+				-o "lowerdir=$lowers,upperdir=$layer/upper,workdir=$layer/work" "$ROOT" || exit 1
+		fi
+		export ROOT
+		exec "$@"' sh "$lowers" "$layer" "$@"
+}
+
+# tree_chroot LOWERS LAYER CMD...: CMD as root chrooted into that tree,
+# /proc mounted, a clean environment (apt never asks).
+tree_chroot() {
+	local lowers=$1 layer=$2
+	shift 2
+	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
+	tree_with "$lowers" "$layer" sh -c '
+		mount -t proc proc "$ROOT/proc" || exit 1
+		exec chroot "$ROOT" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			DEBIAN_FRONTEND=noninteractive "$@"' sh "$@"
+}
+
+# chroot_run SUITE CMD...: run CMD inside the suite's chroot.
 chroot_run() {
 	local root
 	root=$(chroot_root "$1")
 	shift
-	# shellcheck disable=SC2016 # expanded by the sh it runs, not here
-	unshare --mount --propagation private -- sh -c '
-		root=$1; shift
-		mount -t proc proc "$root/proc" || exit 1
-		exec chroot "$root" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 \
-			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			DEBIAN_FRONTEND=noninteractive "$@"' sh "$root" "$@"
+	tree_chroot "$root" "" "$@"
+}
+
+# ---- Throwaway layers over a suite's chroot -------------------------------
+# Everything that installs or removes our module or packages (DKMS, the
+# packages' tests, the Debian suites' installs) happens in a copy-on-write
+# layer over a cached chroot: the chroot itself never carries them.
+
+OVL_BASE=$OUT/overlay
+# The suite whose chroot builds our packages and runs the DKMS and package
+# tests (the layers' default).
+DKMS_SUITE=bookworm
+
+# ovl_new NAME [SUITE]: a fresh, empty layer over SUITE's chroot (default
+# DKMS_SUITE). Files written below $(ovl_upper NAME) before a run appear in it
+# (the chroot's /lib is a symlink to usr/lib: write under build/ and copy
+# from there inside the layer).
+ovl_new() {
+	rm -rf "${OVL_BASE:?}/$1"
+	mkdir -p "$OVL_BASE/$1/upper" "$OVL_BASE/$1/work" "$OVL_BASE/$1/merged"
+	echo "${2:-$DKMS_SUITE}" >"$OVL_BASE/$1/suite"
+}
+
+ovl_upper() { echo "$OVL_BASE/$1/upper"; }
+
+# ovl_run NAME CMD...: CMD as root inside the layer NAME over its suite's
+# chroot (what CMD changed stays in the layer for the next ovl_run NAME).
+ovl_run() {
+	local name=$1
+	shift
+	tree_chroot "$(chroot_root "$(cat "$OVL_BASE/$name/suite")")" "$OVL_BASE/$name" "$@"
+}
+
+# ovl_fast_dpkg NAME: dpkg in the layer skips its fsync calls (what Debian's
+# build chroots do too); the layer is thrown away, so nothing needs to
+# survive a power cut, and installs over overlayfs get much faster.
+ovl_fast_dpkg() {
+	mkdir -p "$(ovl_upper "$1")/etc/dpkg/dpkg.cfg.d"
+	echo force-unsafe-io >"$(ovl_upper "$1")/etc/dpkg/dpkg.cfg.d/ptp-vmw-test-unsafe-io"
+}
+
+# ovl_drop NAME: remove the layer (kept when the test failed, for a look).
+ovl_drop() { rm -rf "${OVL_BASE:?}/$1"; }
+
+# ovl_snapshot NAME FILE: every path in the layer's file system, sorted,
+# leaving out what changes by itself (caches, logs, apt and dpkg state, the
+# test's own /build, rpm's database in /root/.rpmdb).
+ovl_snapshot() {
+	ovl_run "$1" sh -c 'find / -xdev \( -path /proc -o -path /tmp -o -path /build \
+		-o -path /var/cache -o -path /var/log -o -path /var/lib/apt \
+		-o -path /var/lib/dpkg -o -path /root/.rpmdb -o -path /run \) -prune -o -print' |
+		LC_ALL=C sort >"$2"
+}
+
+# ovl_leftovers BEFORE AFTER: paths present after and not before, minus DKMS's
+# own signing key and certificate (created at the first build and kept, so
+# that a key enrolled with mokutil stays valid).
+ovl_leftovers() {
+	LC_ALL=C comm -13 "$1" "$2" | grep -vxE '/var/lib/dkms/mok\.(key|pub)'
 }
 
 _chroot_build() {

@@ -112,3 +112,7 @@ require_root() {
 # that knows them.
 project_version() { make -s --no-print-directory -C "$TOP" print-version; }
 project_sources() { make -s --no-print-directory -C "$TOP" print-sources; }
+
+# ere_quote TEXT: TEXT quoted for an extended regular expression (the "+" in
+# 6.12.117+deb12-amd64).
+ere_quote() { printf '%s' "$1" | sed 's/[][\\.^$*+?(){}|]/\\&/g'; }

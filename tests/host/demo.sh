@@ -10,7 +10,7 @@
 # shellcheck source-path=SCRIPTDIR # the first source is named relative to this file
 . "$(dirname "$0")/harness.sh"
 
-series=${KSERIES:-6.12}
+series=${KSERIES:-$KSERIES_ONE}
 series=${series%% *}
 require_root
 

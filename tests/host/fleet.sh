@@ -5,8 +5,7 @@
 #   host_test_deb_suites   the one .deb installed with apt on Debian 11, 12
 #                          and 13, DKMS building for each one's kernel, in a
 #                          throwaway layer over each suite's cached chroot
-# Sourced by tests/host/check.sh after dkms.sh (ovl_*) and image.sh
-# (image_packages).
+# Sourced by tests/host/check.sh after image.sh (image_packages).
 
 FLEET_HELPER=$TOP/dist/systemd/ptp-vmware-chrony
 
@@ -432,10 +431,7 @@ host_test_deb_suites() {
 			continue
 		}
 		(
-			# ovl_run's lower layer is $DKMS_SUITE's chroot.
-			# shellcheck disable=SC2034 # read by ovl_run (dkms.sh)
-			DKMS_SUITE=$suite
-			ovl_new "suite-$suite"
+			ovl_new "suite-$suite" "$suite"
 			ovl_fast_dpkg "suite-$suite"
 			mkdir -p "$(ovl_upper "suite-$suite")/build/checkout"
 			cp "$IMAGE_DEB" "$(ovl_upper "suite-$suite")/build/"

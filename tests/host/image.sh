@@ -71,48 +71,20 @@ image_suite bookworm
 
 # ---- Running commands in the image's trees --------------------------------
 
-# _img_chroot LOWERS LAYER CMD...: CMD as root in a chroot, /proc mounted, in
-# a private mount namespace. LOWERS is one directory (LAYER empty: the tree
-# itself is changed) or a colon-separated list of layers, top first, under
-# the overlayfs layer LAYER (its upper/ gets the changes).
-_img_chroot() {
-	local lowers=$1 layer=$2
-	shift 2
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	unshare --mount --propagation private -- sh -c '
-		lowers=$1 layer=$2
-		shift 2
-		root=$lowers
-		if [ -n "$layer" ]; then
-			root=$layer/merged
-			mkdir -p "$root" "$layer/upper" "$layer/work"
-			mount -t overlay overlay \
-				-o "lowerdir=$lowers,upperdir=$layer/upper,workdir=$layer/work" "$root" || exit 1
-		fi
-		mount -t proc proc "$root/proc" || exit 1
-		exec chroot "$root" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 \
-			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			DEBIAN_FRONTEND=noninteractive "$@"' sh "$lowers" "$layer" "$@"
-}
+# _img_chroot LOWERS LAYER CMD...: CMD as root in a chroot of the tree
+# (tree_chroot, tests/host/chroot.sh): LOWERS is one directory (LAYER
+# empty: the tree itself is changed) or a colon-separated list of layers,
+# top first, under the overlayfs layer LAYER (its upper/ gets the changes).
+_img_chroot() { tree_chroot "$@"; }
 
 # _img_mkfs LOWERS LAYER DISK: an ext4 disk image of the tree (layers as in
 # _img_chroot), sized to its contents plus room for a boot's changes.
 _img_mkfs() {
-	local lowers=$1 layer=$2 disk=$3
-	rm -f "$disk"
+	rm -f "$3"
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	unshare --mount --propagation private -- sh -c '
-		lowers=$1 layer=$2 disk=$3
-		root=$lowers
-		if [ -n "$layer" ]; then
-			root=$layer/merged
-			mkdir -p "$root"
-			mount -t overlay overlay \
-				-o "lowerdir=$lowers,upperdir=$layer/upper,workdir=$layer/work" "$root" || exit 1
-		fi
-		mb=$(du -smx "$root" | cut -f1)
-		mkfs.ext4 -q -F -L ptpvmw-root -d "$root" "$disk" "$((mb + mb / 4 + 768))M"' \
-		sh "$lowers" "$layer" "$disk"
+	tree_with "$1" "$2" sh -c '
+		mb=$(du -smx "$ROOT" | cut -f1)
+		mkfs.ext4 -q -F -L ptpvmw-root -d "$ROOT" "$1" "$((mb + mb / 4 + 768))M"' sh "$3"
 }
 
 # _img_manifest DIR: one line per path (type, size, mode, link target): a
@@ -213,9 +185,9 @@ _image_unlock() { exec {_image_lock_fd}>&-; }
 # or damaged no longer matches; fast enough to check at every run.
 _img_sum() { cksum <"$1" | cut -d' ' -f1-2 | tr ' ' :; }
 
-# _image_valid DIR KEY: DIR holds a complete build for KEY whose contents
+# image_valid DIR KEY: DIR holds a complete build for KEY whose contents
 # still match the checksums recorded when it was made.
-_image_valid() {
+image_valid() {
 	local dir=$1 key=$2 f
 	[ "$(sed -n 's/^key=//p' "$dir/complete" 2>/dev/null)" = "$key" ] || return 1
 	if [ -d "$dir/root" ]; then
@@ -231,8 +203,8 @@ _image_valid() {
 	return 0
 }
 
-# _image_seal DIR KEY: record what _image_valid checks.
-_image_seal() {
+# image_seal DIR KEY: record what image_valid checks.
+image_seal() {
 	local dir=$1 key=$2 f
 	{
 		echo "key=$key"
@@ -284,13 +256,13 @@ image_base() {
 	dir=$IMAGE_CACHE/${IMAGE_PREFIX}base-$IMAGE_BASE_KEY
 	mkdir -p "$OUT/image"
 	_image_lock "${IMAGE_PREFIX}base"
-	if ! _image_valid "$dir" "$IMAGE_BASE_KEY"; then
+	if ! image_valid "$dir" "$IMAGE_BASE_KEY"; then
 		[ -e "$dir" ] && say "system image: the cached base $dir is incomplete or does not match its checksums: rebuilding it"
 		start=$(date +%s)
 		rm -rf "$dir"
 		(_image_base_build "$dir" "$IMAGE_KVER" "$IMAGE_KPKG") ||
 			{ _image_unlock; die "building the system image failed (step and log named above)"; }
-		_image_seal "$dir" "$IMAGE_BASE_KEY"
+		image_seal "$dir" "$IMAGE_BASE_KEY"
 		echo "$(($(date +%s) - start))" >"$dir/build-seconds"
 		_image_used "$dir"
 		_image_prune "${IMAGE_PREFIX}base" "$IMAGE_BASE_KEY"
@@ -442,19 +414,12 @@ image_apt_repo() {
 _img_export() {
 	local lowers=$1 layer=$2 dir=$3
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	unshare --mount --propagation private -- sh -c '
-		lowers=$1 layer=$2 dir=$3
-		root=$lowers
-		if [ -n "$layer" ]; then
-			root=$layer/merged
-			mkdir -p "$root"
-			mount -t overlay overlay \
-				-o "lowerdir=$lowers,upperdir=$layer/upper,workdir=$layer/work" "$root" || exit 1
-		fi
-		k=$(chroot "$root" readlink -f /vmlinuz) && i=$(chroot "$root" readlink -f /initrd.img) || exit 1
-		[ -f "$root$k" ] && [ -f "$root$i" ] || { echo "no kernel or initrd behind /vmlinuz ($k), /initrd.img ($i)" >&2; exit 1; }
-		cp "$root$k" "$dir/vmlinuz" && cp "$root$i" "$dir/initrd.img" &&
-			echo "${k##*/vmlinuz-}" >"$dir/release"' sh "$lowers" "$layer" "$dir" || return 1
+	tree_with "$lowers" "$layer" sh -c '
+		dir=$1
+		k=$(chroot "$ROOT" readlink -f /vmlinuz) && i=$(chroot "$ROOT" readlink -f /initrd.img) || exit 1
+		[ -f "$ROOT$k" ] && [ -f "$ROOT$i" ] || { echo "no kernel or initrd behind /vmlinuz ($k), /initrd.img ($i)" >&2; exit 1; }
+		cp "$ROOT$k" "$dir/vmlinuz" && cp "$ROOT$i" "$dir/initrd.img" &&
+			echo "${k##*/vmlinuz-}" >"$dir/release"' sh "$dir" || return 1
 	_extract_vmlinux "$dir/vmlinuz" "$dir/vmlinux"
 }
 
@@ -561,7 +526,7 @@ image_variant() {
 	lowers=$IMAGE_BASE
 	[ -n "$parent" ] && lowers=$parent/upper:$IMAGE_BASE
 	_image_lock "$IMAGE_PREFIX$kind"
-	if ! _image_valid "$dir" "$key"; then
+	if ! image_valid "$dir" "$key"; then
 		[ -e "$dir" ] && say "system image: the cached $kind variant is incomplete or does not match its checksums: rebuilding it"
 		start=$(date +%s)
 		rm -rf "$dir"
@@ -581,7 +546,7 @@ image_variant() {
 			die "system image: making the $kind disk failed (log named above)"
 		fi
 		rm -rf "$dir/work" "$dir/merged"
-		_image_seal "$dir" "$key"
+		image_seal "$dir" "$key"
 		echo "$(($(date +%s) - start))" >"$dir/build-seconds"
 		_image_used "$dir"
 		_image_prune "$IMAGE_PREFIX$kind" "$key"
@@ -590,48 +555,4 @@ image_variant() {
 	_image_used "$dir"
 	_image_unlock
 	IMAGE_DIR=$dir
-}
-
-# ---- Booting it ---------------------------------------------------------------
-
-# system_boot RUN_DIR VARIANT_DIR ENV NAME STAGE DISK: one boot of the system
-# on DISK (a qcow2 overlay on the variant's disk.img), with the harness's
-# agent disk ($SYSTEM_AGENT_TAR) running scenario NAME's stage STAGE. ENV is
-# present (VMware identity and the VMW0005 device), absent (VMware identity,
-# no device) or notvmware (plain QEMU). The boot goes through the one runner
-# (boot_guest, tests/host/boot.sh: its QEMU command line, identity flags
-# and all, with the system's kernel and initrd and two virtio disks; its
-# time limit, progress and crash retry). Sets BOOT_RC and BOOT_DONE (the
-# agent's last line, "DONE NAME STAGE") and writes RUN_DIR/{console.log,
-# results.txt,seconds,qemu-command}.
-SYSTEM_BOOT_TIMEOUT=${SYSTEM_BOOT_TIMEOUT:-420}
-# shellcheck disable=SC2034 # the BOOT_* settings, KDIR_IMAGE and GUEST_INITRD are _qemu_args's input
-system_boot() {
-	local run_dir=$1 vdir=$2 env=$3 name=$4 stage=$5 disk=$6
-	local KDIR_IMAGE=$vdir GUEST_INITRD=$vdir/initrd.img
-	mkdir -p "$run_dir"
-	boot_defaults
-	BOOT_MEM=1024 BOOT_TIMEOUT=$SYSTEM_BOOT_TIMEOUT BOOT_SMP=${SYSTEM_SMP:-1}
-	case $env in
-	present) BOOT_VMWARE=yes BOOT_SSDT=yes ;;
-	absent) BOOT_VMWARE=yes BOOT_SSDT=no ;;
-	notvmware) BOOT_VMWARE=no BOOT_SSDT=no ;;
-	*) die "system_boot: unknown environment '$env'" ;;
-	esac
-	# Two stock units that have nothing to do with time keeping and cost
-	# seconds of the one emulated CPU at every boot are masked for the boot:
-	# e2fsprogs' e2scrub_reap (LVM snapshots: there are none) and
-	# getty-static (gettys on tty2-6 of a machine without a screen).
-	BOOT_KARGS="root=/dev/vda rw ptpvmw.stage=$stage ptpvmw.boot_wait=${SYSTEM_BOOT_WAIT:-240}"
-	BOOT_KARGS="$BOOT_KARGS systemd.mask=e2scrub_reap.service systemd.mask=getty-static.service ${SYSTEM_EXTRA_KARGS:-}"
-	BOOT_QEMU="-drive file=$disk,format=qcow2,if=virtio,cache=unsafe -drive file=$SYSTEM_AGENT_TAR,format=raw,if=virtio,readonly=on ${SYSTEM_EXTRA_QEMU:-}"
-	BOOT_DONE="DONE $name $stage"
-	boot_guest "$name" "$run_dir"
-}
-
-# system_disk VARIANT_DIR DISK: a fresh copy-on-write overlay for one
-# scenario's boots (the variant's disk.img is its read-only backing file).
-system_disk() {
-	rm -f "$2"
-	qemu-img create -q -f qcow2 -F raw -b "$1/disk.img" "$2" >/dev/null
 }

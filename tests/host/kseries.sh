@@ -22,6 +22,10 @@ backports   trixie-backports  ^linux-headers-[0-9]+\.[0-9]+\.[0-9]+\+(deb13|bpo)
 # The series `make check` proves by default: the two Debian 12 ships.
 # shellcheck disable=SC2034 # read by check.sh, dkms.sh and tests/bench/run.sh
 KSERIES_DEFAULT="6.1 6.12"
+# The one series make demo, make shell and the bench's smoke boot by
+# default: the newest of those.
+# shellcheck disable=SC2034 # read by demo.sh, shell.sh and tests/bench/
+KSERIES_ONE=6.12
 # The series `make check` boots the real Debian systems on by default
 # (tests/host/system.sh): Debian 12's (6.1, and 6.12 after the kernel
 # upgrade) and Debian 13's (trixie), whose image brings its own kernel,

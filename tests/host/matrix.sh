@@ -184,3 +184,10 @@ matrix_stamp() {
 		echo "series=$KSERIES_ALL"
 	} >"$MATRIX_STAMP.tmp" && mv "$MATRIX_STAMP.tmp" "$MATRIX_STAMP"
 }
+
+# host_test_build_warnings LOG: W=1 and sparse (C=2) said nothing.
+host_test_build_warnings() {
+	local w
+	w=$(grep -E 'warning:|error:|sparse: ' "$1" | grep -v '^make' | head -n 5)
+	check_none "module build has zero W=1 and sparse warnings" "warnings (log: $1)" "$w"
+}

@@ -63,11 +63,10 @@ pool_run() {
 	job=$POOL_DIR/$(printf '%03d' "$POOL_N")
 	printf '%s\n' "$label" >"$job.label"
 	(
-		# shellcheck disable=SC2030 # the job's own name and results file, on purpose
-		POOL_JOB=$job RESULTS=$job.tsv
-		: >"$RESULTS"
+		: >"$job.tsv"
 		trap 'echo $? >"$job.rc"' EXIT
-		"$@"
+		# The job's own name and results file, for the command's run.
+		POOL_JOB=$job RESULTS=$job.tsv "$@"
 	) &
 	echo $! >"$job.pid"
 }
@@ -75,7 +74,6 @@ pool_run() {
 # pool_after LABEL: return once the job of the current pool labelled LABEL
 # has ended, or at once when the pool will have no such job. Meanwhile this
 # job gives its slot up.
-# shellcheck disable=SC2031 # POOL_JOB: set in the job's subshell, where this runs
 pool_after() {
 	local f job=
 	: >"$POOL_JOB.waiting"
@@ -101,7 +99,6 @@ pool_end() {
 		[ -e "$f" ] || continue
 		job=${f%.label}
 		label=$(cat "$f")
-		# shellcheck disable=SC2031 # the run's file (a job's stayed in its subshell)
 		cat "$job.tsv" >>"$RESULTS" 2>/dev/null
 		rc=$(cat "$job.rc" 2>/dev/null)
 		[ "$rc" = 0 ] && continue

@@ -45,6 +45,20 @@ phases_table() {
 # result_context GROUP SCENARIO: where the next results belong.
 result_context() { GROUP=$1 SCENARIO=$2; }
 
+# selected NAME: whether the run's TESTS (names or globs; empty: everything)
+# selects scenario or host test NAME.
+selected() {
+	local pat
+	[ -z "${TESTS:-}" ] && return 0
+	set -f # the patterns are globs to match names, not files to expand
+	for pat in $TESTS; do
+		# shellcheck disable=SC2053 # glob match on purpose
+		[[ $1 == $pat ]] && { set +f; return 0; }
+	done
+	set +f
+	return 1
+}
+
 # result STATUS NAME [DETAIL]: one result in the current context.
 result() {
 	local status=$1 name=$2 detail=${3:-} first
@@ -67,8 +81,6 @@ skip() { result skip "$1" "$2"; }
 # diag TEXT: a note; value KEY VALUE: a measured figure ("value KEY=VALUE").
 diag() { result diag "$1"; }
 value() { result diag "value $1=$2"; }
-
-. "$TOP/tests/lib/checks.sh"
 
 # check_log NAME NEEDLE LOG: the file LOG contains NEEDLE.
 check_log() {

@@ -63,6 +63,50 @@ SYSTEM_QUICK="6.1:system-baseline 6.1:system-baseline-notvmware 6.1:system-prese
 # dependency) is the fine one.
 SYSTEM_MAX_EXTRA_START_S=60
 
+# ---- Booting it ---------------------------------------------------------------
+
+# system_boot RUN_DIR VARIANT_DIR ENV NAME STAGE DISK: one boot of the system
+# on DISK (a qcow2 overlay on the variant's disk.img), with the harness's
+# agent disk ($SYSTEM_AGENT_TAR) running scenario NAME's stage STAGE. ENV is
+# present (VMware identity and the VMW0005 device), absent (VMware identity,
+# no device) or notvmware (plain QEMU). The boot goes through the one runner
+# (boot_guest, tests/host/boot.sh: its QEMU command line, identity flags
+# and all, with the system's kernel and initrd and two virtio disks; its
+# time limit, progress and crash retry). Sets BOOT_RC and BOOT_DONE (the
+# agent's last line, "DONE NAME STAGE") and writes RUN_DIR/{console.log,
+# results.txt,seconds,qemu-command}.
+SYSTEM_BOOT_TIMEOUT=${SYSTEM_BOOT_TIMEOUT:-420}
+# shellcheck disable=SC2034 # the BOOT_* settings, KDIR_IMAGE and GUEST_INITRD are _qemu_args's input
+system_boot() {
+	local run_dir=$1 vdir=$2 env=$3 name=$4 stage=$5 disk=$6
+	local KDIR_IMAGE=$vdir GUEST_INITRD=$vdir/initrd.img
+	mkdir -p "$run_dir"
+	boot_defaults
+	BOOT_MEM=1024 BOOT_TIMEOUT=$SYSTEM_BOOT_TIMEOUT BOOT_SMP=${SYSTEM_SMP:-1}
+	case $env in
+	present) BOOT_VMWARE=yes BOOT_SSDT=yes ;;
+	absent) BOOT_VMWARE=yes BOOT_SSDT=no ;;
+	notvmware) BOOT_VMWARE=no BOOT_SSDT=no ;;
+	*) die "system_boot: unknown environment '$env'" ;;
+	esac
+	# Two stock units that have nothing to do with time keeping and cost
+	# seconds of the one emulated CPU at every boot are masked for the boot:
+	# e2fsprogs' e2scrub_reap (LVM snapshots: there are none) and
+	# getty-static (gettys on tty2-6 of a machine without a screen).
+	BOOT_KARGS="root=/dev/vda rw ptpvmw.stage=$stage ptpvmw.boot_wait=${SYSTEM_BOOT_WAIT:-240}"
+	BOOT_KARGS="$BOOT_KARGS systemd.mask=e2scrub_reap.service systemd.mask=getty-static.service ${SYSTEM_EXTRA_KARGS:-}"
+	BOOT_QEMU="-drive file=$disk,format=qcow2,if=virtio,cache=unsafe -drive file=$SYSTEM_AGENT_TAR,format=raw,if=virtio,readonly=on ${SYSTEM_EXTRA_QEMU:-}"
+	BOOT_DONE="DONE $name $stage"
+	boot_guest "$name" "$run_dir"
+}
+
+# system_disk VARIANT_DIR DISK: a fresh copy-on-write overlay for one
+# scenario's boots (the variant's disk.img is its read-only backing file).
+system_disk() {
+	rm -f "$2"
+	qemu-img create -q -f qcow2 -F raw -b "$1/disk.img" "$2" >/dev/null
+}
+
 # system_variant_kind SERIES SYS_IMAGE: the image variant, or "" (not on
 # this series); it is built of the series' suite (image_suite).
 system_variant_kind() {
@@ -347,28 +391,28 @@ _system_table() {
 }
 _us_s() { case $1 in '' | - | *[!0-9]*) echo - ;; *) awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e6 }' ;; esac; }
 
-# host_test_image_cache: the image cache's own checks (_image_seal,
-# _image_valid), on a made-up entry: what it trusts and what it rebuilds.
+# host_test_image_cache: the image cache's own checks (image_seal,
+# image_valid), on a made-up entry: what it trusts and what it rebuilds.
 host_test_image_cache() {
 	local d=$OUT/image-cache-test
 	result_context host system-image-cache
-	_iv() { if _image_valid "$d" "$1"; then echo trusted; else echo rebuilt; fi; }
+	_iv() { if image_valid "$d" "$1"; then echo trusted; else echo rebuilt; fi; }
 	rm -rf "$d"
 	mkdir -p "$d/root/etc"
 	echo content >"$d/root/etc/file"
 	head -c 300000 /dev/urandom >"$d/disk.img"
-	_image_seal "$d" key1
+	image_seal "$d" key1
 	check_eq "an entry as it was sealed is trusted" trusted "$(_iv key1)"
 	check_eq "an entry made for other inputs (another key) is rebuilt" rebuilt "$(_iv key2)"
 	truncate -s -1 "$d/disk.img"
 	check_eq "a truncated disk image is rebuilt" rebuilt "$(_iv key1)"
 	head -c 300000 /dev/urandom >"$d/disk.img"
 	check_eq "a disk image with other bytes, same size, is rebuilt" rebuilt "$(_iv key1)"
-	_image_seal "$d" key1
+	image_seal "$d" key1
 	echo other >"$d/root/etc/file.new" && mv "$d/root/etc/file.new" "$d/root/etc/file2"
 	check_eq "a tree with a file more is rebuilt" rebuilt "$(_iv key1)"
 	rm "$d/root/etc/file2" "$d/root/etc/file"
-	_image_seal "$d" key1
+	image_seal "$d" key1
 	echo content >"$d/root/etc/file"
 	check_eq "a tree with a file that was not there is rebuilt" rebuilt "$(_iv key1)"
 	rm -f "$d/complete"

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Tests that run on the host (in chroots, never touching the host's system):
-# the device model's own self-test, build warnings, kernel style, shell
-# style, and the results file read by the kernel's own KTAP parser.
+# the device model's own self-test, kernel style, shell style, the test
+# library's layers, the results file read by the kernel's own KTAP parser,
+# and make bench in smoke mode.
 # Sourced by tests/host/check.sh.
 
 # The device model, proven without Linux: tests/emulator/selftest.
@@ -15,13 +16,6 @@ host_test_emulator() {
 	record_lines "$log"
 	grep -qE '^(PASS|FAIL) ' "$log" ||
 		fail "device model self-test reported checks" "exit $rc, no PASS/FAIL lines; see $log"
-}
-
-# host_test_build_warnings LOG: W=1 and sparse (C=2) said nothing.
-host_test_build_warnings() {
-	local w
-	w=$(grep -E 'warning:|error:|sparse: ' "$1" | grep -v '^make' | head -n 5)
-	check_none "module build has zero W=1 and sparse warnings" "warnings (log: $1)" "$w"
 }
 
 # scripts/checkpatch.pl --strict from Debian's linux-source package, run in
@@ -59,6 +53,21 @@ host_test_lint() {
 			"$clean clean; ${out:-see log} (log: $log)"
 	fi
 	host_test_shellcheck
+	host_test_layers
+}
+
+# host_test_layers: the host side's libraries and test files use only what
+# the libraries below them define (tests/host/layers.py; the layers are
+# drawn in tests/README.md).
+host_test_layers() {
+	local out
+	out=$(/usr/bin/python3 "$TOP/tests/host/layers.py" "$TOP" 2>&1)
+	if [ $? -eq 0 ]; then
+		pass "the test library is layered: ${out##*$'\n'}"
+	else
+		fail "the test library is layered: no file uses a function of a test file or of a library sourced after it" \
+			"$(echo "$out" | head -n 8)"
+	fi
 }
 
 # shell_scripts: every shell script of the project, one a line, as
@@ -143,4 +152,40 @@ host_test_ktap() {
 	ours=$(/usr/bin/python3 "$TOP/tests/host/results.py" counts "$RESULTS")
 	theirs=$(ktap_parse_counts "$OUT/results-before-ktap-check.ktap" "$OUT/kunit-parse-before.log")
 	check_eq "kunit.py parse reads results.ktap with our counts" "$ours" "$theirs"
+}
+
+# ---- make bench, in smoke mode -------------------------------------------
+# make check's view of make bench: the bench in smoke mode (tiny counts, one
+# kernel series, six short boots) proves that every metric is still
+# produced, deterministic and wall-clock, that the deterministic boot still
+# repeats exactly (two boots, every data line identical) and that the table
+# and plots are still written, into the check's own output directory (never
+# bench/results/). No timing is asserted.
+
+# host_test_bench_smoke SERIES: run tests/bench/run.sh smoke for SERIES and
+# take its results (the same results.tsv form) into this run's.
+host_test_bench_smoke() {
+	local series=$1 out=$OUT/bench-smoke log=$OUT/bench-smoke.log rc
+	result_context "$series" bench-smoke
+	say "[$series] bench smoke test (tests/bench/run.sh smoke; log $log)"
+	PTP_VMW_OUT=$out BENCH_SMOKE_SERIES=$series QEMU=${QEMU:-} \
+		bash "$TOP/tests/bench/run.sh" smoke >"$log" 2>&1
+	rc=$?
+	if ! grep -qE '^(pass|fail)'$'\t' "$out/results.tsv" 2>/dev/null; then
+		fail "bench smoke reported checks" "exit $rc, no results; see $log"
+		return 0
+	fi
+	cat "$out/results.tsv" >>"$RESULTS"
+	say "[$series] bench smoke: $(tail -n 1 "$log"); table and plots in $out/bench/results"
+	[ "$rc" -eq 0 ] || grep -q '^fail'$'\t' "$out/results.tsv" ||
+		fail "bench smoke: run.sh exits 0" "exit $rc; see $log"
+}
+
+# bench_smoke_series "SERIES...": the one series the smoke test runs on:
+# KSERIES_ONE when the run proves it, else the last one.
+bench_smoke_series() {
+	case " $1 " in
+	*" $KSERIES_ONE "*) echo "$KSERIES_ONE" ;;
+	*) echo "${1##* }" ;;
+	esac
 }
