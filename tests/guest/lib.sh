@@ -1,20 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # What every scenario has inside the guest (busybox sh): the result
-# protocol, the assertion helpers (tests/lib/checks.sh, the same set the
-# host uses), and helpers for the module, udev, chrony and the clock.
-#
-# The protocol: one line per result on fd 3 (the second serial port), read
-# by the host's runner (tests/host/boot.sh), which files each under the
-# scenario it booted (check names never repeat the scenario's name):
-#   PASS name
-#   FAIL name<TAB>expected ..., saw ...
-#   SKIP name<TAB>why it cannot apply here
-#   VALUE key=value          a measured figure (the host may check it)
-#   NOTE text                something worth knowing, not a check
-#   DATA kind payload        data for a reader (bench, demo), not a result
+# protocol (tests/lib/protocol.sh: PASS, FAIL, SKIP, VALUE, NOTE and DATA
+# lines on fd 3, the second serial port, read by the host's runner
+# tests/host/boot.sh, which files each under the scenario it booted; check
+# names never repeat the scenario's name), the assertion helpers
+# (tests/lib/checks.sh, the same set the host uses), and helpers for the
+# module, udev, chrony and the clock. /init frames a scenario's lines:
 #   START scenario kernel / DMESG-BEGIN ... DMESG-END / DONE scenario
-#                            framing, written by /init through
-#                            scenario_begin and scenario_end
+# (scenario_begin and scenario_end).
 
 KREL=$(uname -r)
 MODULE=/lib/modules/$KREL/updates/dkms/ptp_vmw.ko
@@ -30,14 +23,6 @@ modprobe() { /sbin/modprobe "$@"; }
 modinfo() { /sbin/modinfo "$@"; }
 lsmod() { /sbin/lsmod "$@"; }
 
-pass() { echo "PASS $1" >&3; }
-# A tab separates a check's name (which may contain ": ") from the detail.
-fail() { printf 'FAIL %s\t%s\n' "$1" "$2" >&3; }
-skip() { printf 'SKIP %s\t%s\n' "$1" "$2" >&3; }
-value() { echo "VALUE $1=$2" >&3; }
-note() { echo "NOTE $*" >&3; }
-data() { echo "DATA $*" >&3; }
-
 scenario_begin() { echo "START $1 $(uname -r)" >&3; }
 scenario_end() {
 	echo "DMESG-BEGIN" >&3
@@ -46,9 +31,10 @@ scenario_end() {
 	echo "DONE $1" >&3
 }
 
-# shellcheck disable=SC1091 # in the guest only: tests/lib/checks.sh
-# The busybox guest has this file in /opt/ptpvmw, the Debian system's agent
-# in /run/ptpvmw (PTPVMW_LIB).
+# The busybox guest has these files in /opt/ptpvmw, the Debian system's
+# agent in /run/ptpvmw (PTPVMW_LIB).
+# shellcheck source=/dev/null # tests/lib/protocol.sh, checked on its own
+. "${PTPVMW_LIB:-/opt/ptpvmw}/protocol.sh"
 # shellcheck source=/dev/null # tests/lib/checks.sh, checked on its own
 . "${PTPVMW_LIB:-/opt/ptpvmw}/checks.sh"
 

@@ -140,7 +140,7 @@ guest_project() {
 	cp "$TOP/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
 	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/guest/bench.sh" "$TOP/tests/guest/bench-calls.sh" \
-		"$TOP/tests/guest/timepolicy.sh" "$TOP/tests/lib/checks.sh" "$stage/opt/ptpvmw/"
+		"$TOP/tests/guest/timepolicy.sh" "$TOP/tests/lib/checks.sh" "$TOP/tests/lib/protocol.sh" "$stage/opt/ptpvmw/"
 	cp -r "$TOP/tests/scenarios" "$stage/opt/ptpvmw/scenarios"
 	[ -d "$TOP/dist" ] && cp -r "$TOP/dist" "$stage/opt/ptpvmw/dist"
 	GUEST_PROJECT=$OUT/guest-project.cpio

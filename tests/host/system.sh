@@ -131,7 +131,7 @@ system_agent_tar() {
 	rm -rf "$stage"
 	mkdir -p "$stage/scenarios" "$stage/tools"
 	cp "$TOP/tests/guest/system/agent.sh" "$TOP/tests/guest/system/system-lib.sh" "$stage/"
-	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/lib/checks.sh" "$stage/"
+	cp "$TOP/tests/guest/lib.sh" "$TOP/tests/lib/checks.sh" "$TOP/tests/lib/protocol.sh" "$stage/"
 	cp "$TOP"/tests/scenarios/system-*.sh "$stage/scenarios/"
 	cp "$OUT/guest-project/opt/ptpvmw/tools/guestctl" "$stage/tools/" ||
 		die "the guest tools are not built (guest_project)"

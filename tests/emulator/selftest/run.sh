@@ -8,7 +8,7 @@
 #
 # Usage: tests/emulator/selftest/run.sh [QEMU_BINARY]
 #   Without an argument (or $QEMU), builds or reuses one with build-qemu.sh.
-# Prints "PASS name" / "FAIL name: expected X, saw Y" per check and
+# Prints "PASS name" / "FAIL name<TAB>expected X, saw Y" per check and
 # "N passed, N failed"; exits 1 if any check failed. Each boot takes about
 # 0.1 s; files of every boot stay in $OUT/emulator-selftest/.
 
@@ -68,12 +68,15 @@ PM_HZ=3579545	# ACPI PM timer
 TOL=$((2 * NS))	# answers must lie within 2 s of the host clock
 HOUR=$((3600 * NS))
 
-PASSED=0
-FAILED=0
-pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL $1: expected $2, saw $3"; FAILED=$((FAILED + 1)); }
-# check NAME EXPECTED SAW
-check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "$2" "$3"; fi; }
+# Results in the protocol every producer speaks (tests/lib/protocol.sh),
+# on stdout; the assertion helpers the guest and the host share.
+exec 3>&1
+# shellcheck source=tests/lib/protocol.sh
+. "$TOP/tests/lib/protocol.sh"
+# shellcheck source=tests/lib/checks.sh
+. "$TOP/tests/lib/checks.sh"
+# fail_saw NAME EXPECTED SAW: fail NAME, saying what it expected and saw.
+fail_saw() { fail "$1" "expected $2, saw $3"; }
 
 # qemu_cmd NAME APPEND [QEMU ARGS...]: sets CMD to the QEMU command line of
 # one boot and CON, LOG, STATS to its files.
@@ -142,7 +145,7 @@ boot() {
 	say "boot $name: $ms ms, exit $RC"
 	parse
 	if [ "$RC" -ne "$EXIT_OK" ] || [ "$DONE" != "$N" ]; then
-		fail "$name" "QEMU exit $EXIT_OK and a finished run" \
+		fail_saw "$name" "QEMU exit $EXIT_OK and a finished run" \
 			"exit $RC, $N calls, done='$DONE' (see $LOG, $CON)"
 		return 1
 	fi
@@ -166,11 +169,11 @@ check_times() {
 	hi=$((T1 + shift + TOL))
 	for ((i = $3; i <= $4; i++)); do
 		if [ "${EAX[i]}" != 0x00000000 ]; then
-			fail "$name" "call $i answered (EAX=0)" "EAX=${EAX[i]}"
+			fail_saw "$name" "call $i answered (EAX=0)" "EAX=${EAX[i]}"
 			return
 		fi
 		if [ "${T[i]}" -lt "$lo" ] || [ "${T[i]}" -gt "$hi" ]; then
-			fail "$name" "call $i within 2 s of host time + $shift ns ($T0..$T1)" \
+			fail_saw "$name" "call $i within 2 s of host time + $shift ns ($T0..$T1)" \
 				"${T[i]} (off by $(((T[i] - shift - T0) / 1000000)) ms)"
 			return
 		fi
@@ -184,7 +187,7 @@ check_unchanged() {
 	local name=$1 i
 	for ((i = $2; i <= $3; i++)); do
 		if [ "${EAX[i]} ${EBX[i]} ${ECX[i]}" != "0xffffffff ${IN_EBX[i]} ${IN_ECX[i]}" ]; then
-			fail "$name" "call $i: EAX=0xffffffff EBX=${IN_EBX[i]} ECX=${IN_ECX[i]}" \
+			fail_saw "$name" "call $i: EAX=0xffffffff EBX=${IN_EBX[i]} ECX=${IN_ECX[i]}" \
 				"EAX=${EAX[i]} EBX=${EBX[i]} ECX=${ECX[i]}"
 			return
 		fi
@@ -210,64 +213,64 @@ say "kernel: $KERNEL"
 
 # A binary without the patch knows none of the properties used below.
 props=$("$QEMU" -device vmport,help 2>&1 | grep -o 'pclk-stats\|gethz-tcg' | sort | tr '\n' ' ')
-check vmport_has_pclk_properties "gethz-tcg pclk-stats " "$props"
-if [ "$FAILED" -ne 0 ]; then
-	echo "$PASSED passed, $FAILED failed"
+check_eq vmport_has_pclk_properties "gethz-tcg pclk-stats " "$props"
+if [ "$PROTO_FAILED" -ne 0 ]; then
+	echo "$PROTO_PASSED passed, $PROTO_FAILED failed"
 	exit 1
 fi
 
 # --- GETTIME against the host clock ---
 if boot gettime "gettime=5"; then
-	check gettime_calls 5 "$N"
+	check_eq gettime_calls 5 "$N"
 	check_times gettime_host_time 0 1 "$N"
 	inc=yes
 	for ((i = 2; i <= N; i++)); do
 		[ "${T[i]}" -gt "${T[i - 1]}" ] || inc="no: call $i ${T[i]} <= ${T[i - 1]}"
 	done
-	check gettime_increasing yes "$inc"
+	check_eq gettime_increasing yes "$inc"
 	# Nanoseconds, not QEMU_CLOCK_HOST microseconds: not all multiples of 1000.
 	sub_us=no
 	for ((i = 1; i <= N; i++)); do
 		[ "${EAX[i]}" = 0x00000000 ] || { sub_us="no: call $i failed"; break; }
 		[ $((T[i] % 1000)) -ne 0 ] && sub_us=yes
 	done
-	check gettime_nanosecond_resolution yes "$sub_us"
+	check_eq gettime_nanosecond_resolution yes "$sub_us"
 fi
 
 # --- Other subcommands fail, EBX/ECX untouched ---
 if boot bad_subcommand "ebx=0x5a5a5a5a ecx=0x10061 ecx=0xffff0061 ecx=0x20061"; then
 	check_unchanged bad_subcommand_fails 1 3
-	check bad_subcommand_stats "calls=3 gettime=0 answered=0 failed=3 failed_disabled=0 failed_injected=0 failed_bad_subcommand=3" "$(stats_line)"
+	check_eq bad_subcommand_stats "calls=3 gettime=0 answered=0 failed=3 failed_disabled=0 failed_injected=0 failed_bad_subcommand=3" "$(stats_line)"
 fi
 
 # --- pclk=false: present but dead ---
 if boot pclk_off "ebx=0x5a5a5a5a gettime=3 ecx=0x10061" -global vmport.pclk=false; then
 	check_unchanged pclk_off_fails_every_call 1 4
-	check pclk_off_stats "calls=4 gettime=0 answered=0 failed=4 failed_disabled=4 failed_injected=0 failed_bad_subcommand=0" "$(stats_line)"
+	check_eq pclk_off_stats "calls=4 gettime=0 answered=0 failed=4 failed_disabled=4 failed_injected=0 failed_bad_subcommand=0" "$(stats_line)"
 fi
 
 # --- Fault injection ---
 if boot fail_every "ebx=0x5a5a5a5a gettime=10" -global vmport.pclk-fail-every=3; then
-	check fail_every_3 "3 6 9" "$(failed_calls)"
+	check_eq fail_every_3 "3 6 9" "$(failed_calls)"
 	check_unchanged fail_every_leaves_regs 3 3
 fi
 if boot fail_burst "gettime=9" -global vmport.pclk-fail-from=4 \
 	-global vmport.pclk-fail-to=6; then
-	check fail_burst_4_to_6 "4 5 6" "$(failed_calls)"
+	check_eq fail_burst_4_to_6 "4 5 6" "$(failed_calls)"
 fi
 if boot fail_after "gettime=8" -global vmport.pclk-fail-after=5; then
-	check fail_after_5 "6 7 8" "$(failed_calls)"
+	check_eq fail_after_5 "6 7 8" "$(failed_calls)"
 fi
 if boot fail_combined "gettime=10" -global vmport.pclk-fail-every=4 \
 	-global vmport.pclk-fail-from=2 -global vmport.pclk-fail-to=3 \
 	-global vmport.pclk-fail-after=9; then
-	check fail_combined "2 3 4 8 10" "$(failed_calls)"
-	check fail_combined_stats "calls=10 gettime=10 answered=5 failed=5 failed_disabled=0 failed_injected=5 failed_bad_subcommand=0" "$(stats_line)"
+	check_eq fail_combined "2 3 4 8 10" "$(failed_calls)"
+	check_eq fail_combined_stats "calls=10 gettime=10 answered=5 failed=5 failed_disabled=0 failed_injected=5 failed_bad_subcommand=0" "$(stats_line)"
 fi
 # Only GETTIME calls are numbered: a bad subcommand does not count.
 if boot numbering "gettime=1 ecx=0x10061 gettime=2" \
 	-global vmport.pclk-fail-every=2; then
-	check numbering_gettime_only "2 3" "$(failed_calls)"
+	check_eq numbering_gettime_only "2 3" "$(failed_calls)"
 fi
 
 # --- Offsets and steps ---
@@ -301,10 +304,10 @@ if boot stats "gettime=6 ecx=0x10061 ecx=10 ecx=45" \
 		calls=$((calls + 1))
 		[ "${EAX[i]}" = 0x00000000 ] && answered=$((answered + 1))
 	done
-	check stats_match_guest "calls=$calls answered=$answered failed=$((calls - answered))" \
+	check_eq stats_match_guest "calls=$calls answered=$answered failed=$((calls - answered))" \
 		"calls=$(stats calls) answered=$(stats answered) failed=$(stats failed)"
-	check stats_by_cause "calls=7 gettime=6 answered=3 failed=4 failed_disabled=0 failed_injected=3 failed_bad_subcommand=1" "$(stats_line)"
-	check stats_no_temp_file "" "$(ls "$STATS".tmp.* 2>/dev/null)"
+	check_eq stats_by_cause "calls=7 gettime=6 answered=3 failed=4 failed_disabled=0 failed_injected=3 failed_bad_subcommand=1" "$(stats_line)"
+	check_eq stats_no_temp_file "" "$(ls "$STATS".tmp.* 2>/dev/null)"
 fi
 
 # --- Stats written however QEMU ends ---
@@ -315,7 +318,7 @@ exit_path() {
 	"${CMD[@]}" </dev/null >"$LOG" 2>&1
 	RC=$?
 	parse
-	check "$name" "exit $3, calls=2 answered=2" \
+	check_eq "$name" "exit $3, calls=2 answered=2" \
 		"exit $RC, calls=$(stats calls) answered=$(stats answered)"
 }
 exit_path stats_at_poweroff poweroff 0
@@ -332,29 +335,29 @@ done
 kill -TERM "$pid" 2>/dev/null	# timeout passes SIGTERM on to QEMU
 wait "$pid"
 RC=$?
-check stats_at_sigterm "exit 0, calls=2 answered=2" \
+check_eq stats_at_sigterm "exit 0, calls=2 answered=2" \
 	"exit $RC, calls=$(stats calls) answered=$(stats answered)"
 
 # --- Stock commands unchanged ---
 if boot stock "ecx=10 ecx=45 ecx=99"; then
-	check stock_getversion "EAX=0x00000006 EBX=0x564d5868 ECX=0x00000002" \
+	check_eq stock_getversion "EAX=0x00000006 EBX=0x564d5868 ECX=0x00000002" \
 		"EAX=${EAX[1]} EBX=${EBX[1]} ECX=${ECX[1]}"
-	check stock_gethz_without_tsc_frequency "EBX=0xffffffff" "EBX=${EBX[2]}"
+	check_eq stock_gethz_without_tsc_frequency "EBX=0xffffffff" "EBX=${EBX[2]}"
 	check_unchanged stock_unknown_command 3 3
 fi
 if boot stock_gethz "ecx=45" -cpu qemu64,-hypervisor,tsc-frequency=2345678000; then
-	check stock_gethz_tcg_fails "EBX=0xffffffff" "EBX=${EBX[1]}"
+	check_eq stock_gethz_tcg_fails "EBX=0xffffffff" "EBX=${EBX[1]}"
 fi
 if boot gethz_tcg "ecx=45" -cpu qemu64,-hypervisor,tsc-frequency=2345678000 \
 	-global vmport.gethz-tcg=on; then
-	check gethz_tcg_answers \
+	check_eq gethz_tcg_answers \
 		"EAX=$(printf 0x%08x $((2345678000 & 0xffffffff))) EBX=0x00000000 ECX=$(printf 0x%08x $NS)" \
 		"EAX=${EAX[1]} EBX=${EBX[1]} ECX=${ECX[1]}"
 fi
 # Machine types <= 5.0 leave EAX alone on unanswered commands; so does pclk.
 if boot old_machine "ecx=99 gettime=1" -machine pc-i440fx-5.0,vmport=on \
 	-global vmport.pclk=false; then
-	check old_machine_fails_like_stock "EAX=0x564d5868 EAX=0x564d5868" \
+	check_eq old_machine_fails_like_stock "EAX=0x564d5868 EAX=0x564d5868" \
 		"EAX=${EAX[1]} EAX=${EAX[2]}"
 fi
 
@@ -362,7 +365,7 @@ fi
 qemu_cmd bad_burst "gettime=1" -global vmport.pclk-fail-from=5
 "${CMD[@]}" </dev/null >"$LOG" 2>&1
 RC=$?
-check bad_burst_refused "exit 1 and a message" \
+check_eq bad_burst_refused "exit 1 and a message" \
 	"exit $RC and $(grep -q 'pclk-fail-from and pclk-fail-to' "$LOG" && echo a message || echo no message)"
 
 # ====================================================================
@@ -386,7 +389,7 @@ check_from() {
 	for ((i = $3; i <= $4; i++)); do
 		if [ "${EAX[i]}" != 0x00000000 ] || [ "${T[i]}" -lt "$start" ] ||
 			[ "${T[i]}" -gt "$hi" ]; then
-			fail "$name" "call $i answered within $start..$hi" \
+			fail_saw "$name" "call $i answered within $start..$hi" \
 				"EAX=${EAX[i]} ${T[i]}"
 			return
 		fi
@@ -431,7 +434,7 @@ check_step() {
 	local name=$1 at=$2 size=$3 i j el err tol
 	steps
 	if [ "${#STEPS[@]}" -ne 1 ]; then
-		fail "$name" "one step of $size ns" "${#STEPS[@]} steps: ${STEPS[*]}"
+		fail_saw "$name" "one step of $size ns" "${#STEPS[@]} steps: ${STEPS[*]}"
 		return
 	fi
 	IFS=: read -r i j <<<"${STEPS[0]}"
@@ -440,7 +443,7 @@ check_step() {
 	err=$((T[j] - T[i] - el - size))
 	if [ "${T[i]}" -ge "$at" ] || [ $((T[i] + el)) -lt $((at - tol)) ] ||
 		[ "${err#-}" -gt "$tol" ]; then
-		fail "$name" "a step of $size ns (+-$((tol / MS)) ms) when the clock reached $at" \
+		fail_saw "$name" "a step of $size ns (+-$((tol / MS)) ms) when the clock reached $at" \
 			"from ${T[i]} to ${T[j]}, $((el / MS)) ms apart"
 		return
 	fi
@@ -490,13 +493,13 @@ check_samples() {
 		want=$("$expect" "$u")
 		if [ $((T[i] - want)) -gt $((20 * MS)) ] ||
 			[ $((want - T[i])) -gt $((20 * MS)) ]; then
-			fail "$name" "call ${NO[i]} at host clock $u: $want (+-20 ms)" \
+			fail_saw "$name" "call ${NO[i]} at host clock $u: $want (+-20 ms)" \
 				"${T[i]} (off by $(((T[i] - want) / MS)) ms)"
 			return
 		fi
 	done
 	if [ "$before" -lt 5 ] || [ "$after" -lt 5 ]; then
-		fail "$name" "5 answers before and 5 after $EV_AT" \
+		fail_saw "$name" "5 answers before and 5 after $EV_AT" \
 			"$before before, $after after"
 		return
 	fi
@@ -523,7 +526,7 @@ refused() {
 		grep -qF -- "$msg" "$LOG"; then
 		pass "$name"
 	else
-		fail "$name" "exit 1 and one line with: $msg" "exit $RC: $out"
+		fail_saw "$name" "exit 1 and one line with: $msg" "exit $RC: $out"
 	fi
 }
 
@@ -539,7 +542,7 @@ has_props() {
 	for p in "$@"; do
 		[[ "$PROPS" == *" $p "* ]] && seen+=" $p"
 	done
-	check "$name" "$*" "${seen# }"
+	check_eq "$name" "$*" "${seen# }"
 }
 
 # stats_keys KEY...: "KEY=VALUE ..." from the last boot's stats file.
@@ -561,7 +564,7 @@ if boot defaults "gettime=3"; then
 	# Start instant and time base are the same CLOCK_REALTIME reading.
 	start=base
 	[ "$(stats start_ns)" = "$(stats start_base_ns)" ] || start=$(stats start_ns)
-	check defaults_stats "timebase=realtime rate_scaled_ppm=0 start=base" \
+	check_eq defaults_stats "timebase=realtime rate_scaled_ppm=0 start=base" \
 		"$(stats_keys timebase rate_scaled_ppm) start=$start"
 fi
 
@@ -569,19 +572,19 @@ fi
 S=$(ns_of 2016-12-31T23:59:30Z)
 if boot start_iso "gettime=3" -global vmport.pclk-start-utc=2016-12-31T23:59:30Z; then
 	check_from start_utc_iso "$S" 1 3
-	check start_utc_iso_stats "start_ns=$S" "start_ns=$(stats start_ns)"
+	check_eq start_utc_iso_stats "start_ns=$S" "start_ns=$(stats start_ns)"
 fi
 if boot start_epoch "gettime=1" -global vmport.pclk-start-utc=@1483228770.25; then
 	check_from start_utc_epoch_fraction $((S + 250 * MS)) 1 1
 fi
 if boot start_plain "gettime=1" -global vmport.pclk-start-utc=1483228770.000000001; then
-	check start_utc_plain_seconds "start_ns=$((S + 1))" "start_ns=$(stats start_ns)"
+	check_eq start_utc_plain_seconds "start_ns=$((S + 1))" "start_ns=$(stats start_ns)"
 fi
 
 # --- Time base QEMU_CLOCK_VIRTUAL ---
 if boot virtual "gettime=3" -global vmport.pclk-timebase=virtual; then
 	check_times virtual_host_time 0 1 3
-	check virtual_stats "timebase=virtual" "timebase=$(stats timebase)"
+	check_eq virtual_stats "timebase=virtual" "timebase=$(stats timebase)"
 fi
 if boot virtual_start "gettime=3" -global vmport.pclk-timebase=virtual \
 	-global vmport.pclk-start-utc=2016-12-31T23:59:30Z; then
@@ -601,10 +604,10 @@ if boot icount "tsc=1 gettime=3 spin=100000 gettime=3" "${ICOUNT[@]}" "${VARGS[@
 		[ "$x" = "${d[0]}" ] && [ "$x" -ge 0 ] && [ "$x" -lt 1000 ] ||
 			same="${d[*]}"
 	done
-	check icount_answer_is_tsc "all the same, 0..999 ns" "$same"
+	check_eq icount_answer_is_tsc "all the same, 0..999 ns" "$same"
 	ICOUNT_T="${T[*]}"
 	if boot icount_again "tsc=1 gettime=3 spin=100000 gettime=3" "${ICOUNT[@]}" "${VARGS[@]}"; then
-		check icount_deterministic "$ICOUNT_T" "${T[*]}"
+		check_eq icount_deterministic "$ICOUNT_T" "${T[*]}"
 	fi
 fi
 
@@ -615,9 +618,9 @@ if boot rate_icount "tsc=1 gettime=1 spin=10000000 gettime=1" "${ICOUNT[@]}" \
 	"${VARGS[@]}" -global vmport.pclk-rate-ppm=+12.5; then
 	dv=$((TSC[2] - TSC[1])) dt=$((T[2] - T[1]))
 	err=$((dt - dv - dv * 125 / 10000000))
-	check rate_ppm_virtual "answers advance 12.5 ppm faster than the TSC (+-2 ns)" \
+	check_eq rate_ppm_virtual "answers advance 12.5 ppm faster than the TSC (+-2 ns)" \
 		"$([ "$err" -ge -2 ] && [ "$err" -le 2 ] && echo "answers advance 12.5 ppm faster than the TSC (+-2 ns)" || echo "TSC +$dv ns, answers +$dt ns, off by $err ns")"
-	check rate_ppm_stats "rate_scaled_ppm=819200 rate_ppm=12.500000" \
+	check_eq rate_ppm_stats "rate_scaled_ppm=819200 rate_ppm=12.500000" \
 		"$(stats_keys rate_scaled_ppm rate_ppm)"
 fi
 # On the real clock: 1 s by the PM timer (which follows the host's
@@ -629,7 +632,7 @@ if boot rate_realtime "pm=1 gettime=1 waitms=1000 gettime=1" \
 	# 10 ms, plus how long the host may have stalled QEMU around the calls
 	tol=$((10 + (PM1[1] - PM0[1] + PM1[2] - PM0[2]) * 1000 / PM_HZ))
 	err=$(((dt - dh - dh / 10) / MS))
-	check rate_ppm_realtime "+10% within $tol ms" \
+	check_eq rate_ppm_realtime "+10% within $tol ms" \
 		"$([ "${err#-}" -le "$tol" ] && echo "+10% within $tol ms" || echo "host +$((dh / MS)) ms, answers +$((dt / MS)) ms, off by $err ms")"
 fi
 
@@ -644,7 +647,7 @@ EV_WINDOW=$((2 * NS))
 if boot smear "pm=1 watchms=3500,100" -global vmport.pclk-start-utc=2016-12-31T23:59:57.5Z \
 	-global vmport.pclk-smear-at=$LEAP -global vmport.pclk-smear-window=2; then
 	steps 500
-	check smear_no_step "0 steps" "${#STEPS[@]} steps${STEPS[*]:+: ${STEPS[*]}}"
+	check_eq smear_no_step "0 steps" "${#STEPS[@]} steps${STEPS[*]:+: ${STEPS[*]}}"
 	check_samples smear_linear_over_window expect_smear
 fi
 # Without pclk-smear-window the smear takes 24 h: 1 s before its centre
@@ -684,59 +687,59 @@ if boot leap_icount "tsc=1 watchms=600" "${ICOUNT[@]}" "${VARGS[@]}" \
 		done
 		[ -n "$got" ] || got="one step, answers = start + TSC - 1 s after it"
 	fi
-	check leap_virtual_icount_exact "one step, answers = start + TSC - 1 s after it" "$got"
+	check_eq leap_virtual_icount_exact "one step, answers = start + TSC - 1 s after it" "$got"
 fi
 
 # --- Writes ---
 has_props vmport_has_write_property pclk-writable
 if boot write_defaults "gettime=1"; then
-	check write_defaults_stats "writes_settime=0 writes_adjtime=0 writes_adjfreq=0 writes_refused=0 failed_bad_argument=0 offset_ns=0" \
+	check_eq write_defaults_stats "writes_settime=0 writes_adjtime=0 writes_adjfreq=0 writes_refused=0 failed_bad_argument=0 offset_ns=0" \
 		"$(stats_keys writes_settime writes_adjtime writes_adjfreq writes_refused failed_bad_argument offset_ns)"
 fi
 # Refused while pclk-writable is off: like an unknown subcommand.
 if boot writes_off "ebx=0x5a5a5a5a $(args64 $HOUR) ecx=0x10061 ecx=0x20061 ecx=0x30061 gettime=2"; then
 	check_unchanged writes_refused_when_off 1 3
 	check_times writes_refused_clock_unchanged 0 4 5
-	check writes_refused_stats "failed_bad_subcommand=3 writes_refused=3 writes_settime=0 writes_adjtime=0 writes_adjfreq=0 offset_ns=0 rate_scaled_ppm=0" \
+	check_eq writes_refused_stats "failed_bad_subcommand=3 writes_refused=3 writes_settime=0 writes_adjtime=0 writes_adjfreq=0 offset_ns=0 rate_scaled_ppm=0" \
 		"$(stats_keys failed_bad_subcommand writes_refused writes_settime writes_adjtime writes_adjfreq offset_ns rate_scaled_ppm)"
 fi
 W_ON=(-global vmport.pclk-writable=on)
 X=$(ns_of 2030-01-01T00:00:00Z)
 if boot settime "gettime=1 $(args64 "$X") ecx=0x10061 gettime=2" "${W_ON[@]}"; then
-	check settime_answered "EAX=0x00000000" "EAX=${EAX[2]}"
+	check_eq settime_answered "EAX=0x00000000" "EAX=${EAX[2]}"
 	check_times settime_before 0 1 1
 	check_from settime_new_time "$X" 3 4
 	off=$(stats offset_ns)
-	check settime_stats "writes_settime=1 offset_ns=X-host" \
+	check_eq settime_stats "writes_settime=1 offset_ns=X-host" \
 		"writes_settime=$(stats writes_settime) offset_ns=$([ "$off" -le $((X - T0)) ] && [ "$off" -ge $((X - T1)) ] && echo X-host || echo "$off")"
 fi
 if boot adjtime "gettime=1 $(args64 $HOUR) ecx=0x20061 gettime=1 $(args64 $((-1500 * MS))) ecx=0x20061 gettime=1" "${W_ON[@]}"; then
-	check adjtime_answered "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[2]} EAX=${EAX[4]}"
+	check_eq adjtime_answered "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[2]} EAX=${EAX[4]}"
 	check_times adjtime_before 0 1 1
 	check_times adjtime_plus_1h "$HOUR" 3 3
 	check_times adjtime_minus_1_5s $((HOUR - 1500 * MS)) 5 5
-	check adjtime_stats "writes_adjtime=2 offset_ns=$((HOUR - 1500 * MS))" \
+	check_eq adjtime_stats "writes_adjtime=2 offset_ns=$((HOUR - 1500 * MS))" \
 		"$(stats_keys writes_adjtime offset_ns)"
 fi
 # ADJFREQ under icount: the rate changes from that instant on, no jump.
 SP1000=$((1000 * 65536)) SM50=$((-50 * 65536))
 if boot adjfreq "tsc=1 gettime=1 spin=1000000 gettime=1 $(args64 $SP1000) ecx=0x30061 gettime=1 spin=10000000 gettime=1 $(args64 $SM50) ecx=0x30061 gettime=1 spin=10000000 gettime=1" \
 	"${ICOUNT[@]}" "${VARGS[@]}" "${W_ON[@]}"; then
-	check adjfreq_answered "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[3]} EAX=${EAX[6]}"
+	check_eq adjfreq_answered "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[3]} EAX=${EAX[6]}"
 	got=
 	e=$(rate_err 1 2 0); [ "${e#-}" -le 2 ] || got+="before: $e ns; "
 	e=$(rate_err 2 4 0); [ "${e#-}" -le 2 ] || got+="across the change: $e ns; "
 	e=$(rate_err 4 5 1000); [ "${e#-}" -le 2 ] || got+="+1000 ppm: $e ns; "
 	e=$(rate_err 5 7 0); [ "${e#-}" -le 2 ] || got+="across the second change: $e ns; "
 	e=$(rate_err 7 8 -50); [ "${e#-}" -le 2 ] || got+="-50 ppm: $e ns; "
-	check adjfreq_rate_from_then_on "rates 0, +1000, -50 ppm, no jumps (+-2 ns)" \
+	check_eq adjfreq_rate_from_then_on "rates 0, +1000, -50 ppm, no jumps (+-2 ns)" \
 		"${got:-rates 0, +1000, -50 ppm, no jumps (+-2 ns)}"
-	check adjfreq_stats "writes_adjfreq=2 rate_scaled_ppm=$SM50 rate_ppm=-50.000000" \
+	check_eq adjfreq_stats "writes_adjfreq=2 rate_scaled_ppm=$SM50 rate_ppm=-50.000000" \
 		"$(stats_keys writes_adjfreq rate_scaled_ppm rate_ppm)"
 fi
 if boot adjfreq_range "ebx=0x5a5a5a5a $(args64 $((600000 * 65536))) ecx=0x30061 gettime=1" "${W_ON[@]}"; then
 	check_unchanged adjfreq_out_of_range_refused 1 1
-	check adjfreq_out_of_range_stats "failed_bad_argument=1 writes_adjfreq=0 rate_scaled_ppm=0" \
+	check_eq adjfreq_out_of_range_stats "failed_bad_argument=1 writes_adjfreq=0 rate_scaled_ppm=0" \
 		"$(stats_keys failed_bad_argument writes_adjfreq rate_scaled_ppm)"
 fi
 # pclk-write-limit=2: the first two write calls are taken, every later one
@@ -745,24 +748,24 @@ fi
 has_props vmport_has_write_limit_property pclk-write-limit
 if boot write_limit "$(args64 $HOUR) ecx=0x20061 ecx=0x20061 ebx=0x5a5a5a5a ecx=0x20061 ecx=0x10061 ecx=0x30061 gettime=1" \
 	"${W_ON[@]}" -global vmport.pclk-write-limit=2; then
-	check write_limit_first_taken "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[1]} EAX=${EAX[2]}"
+	check_eq write_limit_first_taken "EAX=0x00000000 EAX=0x00000000" "EAX=${EAX[1]} EAX=${EAX[2]}"
 	check_unchanged write_limit_later_refused 3 5
 	check_times write_limit_clock_keeps_the_taken $((2 * HOUR)) 6 6
-	check write_limit_stats "write_calls=5 writes_adjtime=2 writes_settime=0 writes_adjfreq=0 writes_refused=3 failed_bad_subcommand=3 offset_ns=$((2 * HOUR)) rate_scaled_ppm=0" \
+	check_eq write_limit_stats "write_calls=5 writes_adjtime=2 writes_settime=0 writes_adjfreq=0 writes_refused=3 failed_bad_subcommand=3 offset_ns=$((2 * HOUR)) rate_scaled_ppm=0" \
 		"$(stats_keys write_calls writes_adjtime writes_settime writes_adjfreq writes_refused failed_bad_subcommand offset_ns rate_scaled_ppm)"
 fi
 
 # --- Concurrency: two vCPUs (MTTCG) ---
 has_props vmport_has_bql_properties pclk-bql pclk-delay-ns
 if boot bql_defaults "gettime=1"; then
-	check bql_defaults_stats "bql=on calls_without_bql=0 inflight_max=1 concurrent_entries=0" \
+	check_eq bql_defaults_stats "bql=on calls_without_bql=0 inflight_max=1 concurrent_entries=0" \
 		"$(stats_keys bql calls_without_bql inflight_max concurrent_entries)"
 fi
 # Each call spins 20 us in the handler, so that calls overlap if they can.
 SMP_ARGS=(-smp 2 -accel "tcg,thread=multi" -global vmport.pclk-delay-ns=20000)
 if boot smp_bql "smp=2000" "${SMP_ARGS[@]}"; then
-	check smp_bql_calls "n=2000 ap_started=1 ap_done=1 bsp_failed=0 bsp_backwards=0 ap_failed=0 ap_backwards=0" "$SMP"
-	check smp_bql_serialised "answered=4000 calls_without_bql=0 inflight_max=1 concurrent_entries=0" \
+	check_eq smp_bql_calls "n=2000 ap_started=1 ap_done=1 bsp_failed=0 bsp_backwards=0 ap_failed=0 ap_backwards=0" "$SMP"
+	check_eq smp_bql_serialised "answered=4000 calls_without_bql=0 inflight_max=1 concurrent_entries=0" \
 		"$(stats_keys answered calls_without_bql inflight_max concurrent_entries)"
 fi
 # Two vCPU threads overlap only while the host runs both at once: on a
@@ -777,19 +780,19 @@ for try in 1 2 3; do
 	[ "${c:-0}" -eq 0 ] || break
 done
 if [ "$booted" = yes ]; then
-	check smp_nobql_calls "n=2000 ap_started=1 ap_done=1 bsp_failed=0 bsp_backwards=0 ap_failed=0 ap_backwards=0" "$SMP"
-	check smp_nobql_concurrent "answered=4000 calls_without_bql=4000 inflight_max=2 concurrent_entries>0" \
+	check_eq smp_nobql_calls "n=2000 ap_started=1 ap_done=1 bsp_failed=0 bsp_backwards=0 ap_failed=0 ap_backwards=0" "$SMP"
+	check_eq smp_nobql_concurrent "answered=4000 calls_without_bql=4000 inflight_max=2 concurrent_entries>0" \
 		"$(stats_keys answered calls_without_bql inflight_max) concurrent_entries$([ "${c:-0}" -gt 0 ] && echo '>0' || echo "=$c")"
 fi
 if boot smp_nobql_nodelay "smp=50000" -smp 2 -accel tcg,thread=multi -global vmport.pclk-bql=off; then
-	check smp_nobql_nodelay_calls "n=50000 ap_started=1 ap_done=1 bsp_failed=0 bsp_backwards=0 ap_failed=0 ap_backwards=0" "$SMP"
+	check_eq smp_nobql_nodelay_calls "n=50000 ap_started=1 ap_done=1 bsp_failed=0 bsp_backwards=0 ap_failed=0 ap_backwards=0" "$SMP"
 	say "pclk-bql=off, no delay: $(stats concurrent_entries) of $(stats calls) calls found the other vCPU in the handler (inflight_max=$(stats inflight_max))"
 fi
 # Every other command still runs under the BQL and answers as before.
 if boot nobql_stock "ecx=10 ecx=45 ecx=99 ecx=40" -global vmport.pclk-bql=off; then
 	NOBQL="${EAX[*]} ${EBX[*]} ${ECX[*]}"
 	if boot bql_stock "ecx=10 ecx=45 ecx=99 ecx=40"; then
-		check nobql_stock_commands_unchanged "$NOBQL" "${EAX[*]} ${EBX[*]} ${ECX[*]}"
+		check_eq nobql_stock_commands_unchanged "$NOBQL" "${EAX[*]} ${EBX[*]} ${ECX[*]}"
 	fi
 fi
 
@@ -838,5 +841,5 @@ refused refuse_rate_range "pclk-rate-ppm: '-500001' is not a rate" \
 refused refuse_rate_decimals "pclk-rate-ppm: '0.0000001' is not a rate" \
 	-global vmport.pclk-rate-ppm=0.0000001
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+echo "$PROTO_PASSED passed, $PROTO_FAILED failed"
+[ "$PROTO_FAILED" -eq 0 ]
