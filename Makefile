@@ -8,7 +8,7 @@
 #   make dkms-install         register with DKMS (rebuilt on kernel upgrades)
 #   make check                the test suite, in an emulated VMware guest
 #   make check-matrix         the same on every Debian kernel series, 5.10 to 7.x
-#                             (KSERIES=all); rewrites docs/kernel-support.md
+#                             (KSERIES=all); rewrites docs/kernels.md's table
 #   make demo                 the driver at work in an emulated VMware guest
 #   make bench                ours against the in-tree driver, side by side (bench/results/)
 #   make shell                an interactive shell in that guest

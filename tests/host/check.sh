@@ -178,7 +178,7 @@ phase "bench smoke"
 selected bench && host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")"
 
 if [ -z "${TESTS:-}" ] && [ -z "${TAGS:-}" ] && [ "$SERIES_LIST" = "$(kseries_expand all)" ]; then
-	matrix_write "$TOP/docs/kernel-support.md"
+	matrix_write "$TOP/docs/kernels.md"
 	matrix_complete && matrix_stamp "$(($(date +%s) - RUN_START))"
 fi
 echo >&2

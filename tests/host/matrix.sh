@@ -2,7 +2,7 @@
 # The kernel matrix (make check-matrix, KSERIES=all): per series, what the
 # compat probes found, the build's warnings, DKMS building the module inside
 # the suite's own chroot with the suite's own dkms; and, after a complete
-# matrix run, docs/kernel-support.md (drawn by tests/host/results.py) and
+# matrix run, docs/kernels.md's table (drawn by tests/host/results.py) and
 # the stamp .ci/run reads. Results go under SERIES/build.
 # Sourced by tests/host/check.sh after the other helpers.
 
@@ -148,20 +148,27 @@ matrix_plain_kbuild() {
 }
 
 # matrix_write FILE: the kernel support table of this run, dated, as FILE
-# (docs/kernel-support.md; commit it).
+# (the marked section of docs/kernels.md; commit it).
 matrix_write() {
-	local file=$1 rev
+	local file=$1 rev begin='<!-- make check-matrix writes from here -->' end='<!-- to here -->'
 	rev=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)
+	if ! grep -qxF -- "$begin" "$file" || ! grep -qxF -- "$end" "$file"; then
+		fail "the kernel support table written to $file" "its markers ('$begin', '$end') are missing"
+		return 0
+	fi
 	{
-		echo "# Kernel support"
-		echo
 		echo "Written by \`make check-matrix\` (tests/host/matrix.sh, tests/host/results.py);"
 		echo "do not edit by hand. Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), source $rev," \
 			"$(($(date +%s) - RUN_START)) s."
 		echo
 		# shellcheck disable=SC2086 # a list of series ids
 		/usr/bin/python3 "$TOP/tests/host/results.py" matrix "$RESULTS" $KSERIES_ALL
-	} >"$file.tmp" && mv "$file.tmp" "$file"
+	} >"$file.table" &&
+		awk -v b="$begin" -v e="$end" -v t="$file.table" '
+			$0 == b { print; while ((getline l < t) > 0) print l; skip = 1; next }
+			$0 == e { skip = 0 }
+			!skip' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+	rm -f "$file.table"
 	say "kernel support table written to $file (from this run; commit it)"
 }
 
