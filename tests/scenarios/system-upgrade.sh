@@ -68,8 +68,14 @@ check_only_version() {
 guest_old() {
 	local out rc t0 t1 log start
 	upgrade_versions
+	# The previous release's own way of waiting for the clock (1.1.0: a
+	# bounded device job; from 1.2.0 on, the wait for udev).
+	if grep -qs dev-ptp_vmware.device /run/systemd/generator/chrony.service.d/ptp-vmware-wait.conf; then
+		WAIT_FORM=device-job
+	fi
 	check_clock_used "old" /lib/systemd/system/chrony.service.d/ptp-vmware.conf \
 		/etc/chrony/conf.d/ptp_vmw.conf
+	WAIT_FORM=""
 	check_eq "old: the running ptp_vmw is the previous release, $FROM" "$FROM" \
 		"$(cat /sys/module/ptp_vmw/version 2>&1)"
 	check_only_version "old" "$FROM"

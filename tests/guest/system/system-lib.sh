@@ -151,7 +151,8 @@ held_ms() {
 # check_clock_used NAME DROPIN CONF: the machine has the clock and the
 # package: chronyd waited for it (the generator's drop-in), was given it at
 # its start and locks on it; DROPIN and CONF are where this package layout
-# puts the static drop-in and the chrony file.
+# puts the static drop-in and the chrony file. WAIT_FORM=device-job: the
+# installed release waits the way releases before 1.2.0 did.
 check_clock_used() {
 	local n="$1" dropin="$2" conf="$3" dev_us start_us wait lines mod
 	report_times
@@ -168,10 +169,18 @@ check_clock_used() {
 	check_ok "$n: the package's drop-in is part of chrony.service ($dropin)" \
 		sh -c "systemctl show -P DropInPaths chrony.service | tr ' ' '\n' | xargs -r realpath |
 			grep -qx \"\$(realpath '$dropin')\""
-	check_ok "$n: ptp-vmware-generator had chronyd's start wait for the clock (after udev's coldplug, PTP_VMW_DEVICE_WAIT)" \
-		waits_for_clock
-	check_eq "$n: ... at most 30 s" PTP_VMW_DEVICE_WAIT=30 \
-		"$(unit_prop chrony.service Environment | tr ' ' '\n' | grep '^PTP_VMW_DEVICE_WAIT=')"
+	if [ "${WAIT_FORM:-udev}" = device-job ]; then
+		# A release before 1.2.0 (system-upgrade's old stage): its
+		# generator bounded a device job.
+		check_ok "$n: ptp-vmware-generator ordered chronyd after the clock (this release's form: After= and Wants= dev-ptp_vmware.device)" \
+			sh -c "systemctl show -P After chrony.service | tr ' ' '\n' | grep -qx dev-ptp_vmware.device &&
+				systemctl show -P Wants chrony.service | tr ' ' '\n' | grep -qx dev-ptp_vmware.device"
+	else
+		check_ok "$n: ptp-vmware-generator had chronyd's start wait for the clock (after udev's coldplug, PTP_VMW_DEVICE_WAIT)" \
+			waits_for_clock
+		check_eq "$n: ... at most 30 s" PTP_VMW_DEVICE_WAIT=30 \
+			"$(unit_prop chrony.service Environment | tr ' ' '\n' | grep '^PTP_VMW_DEVICE_WAIT=')"
+	fi
 	dev_us=$(unit_prop dev-ptp_vmware.device ActiveEnterTimestampMonotonic)
 	start_us=$(chrony_start_us)
 	value device_active_us "$dev_us"
