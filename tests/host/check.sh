@@ -114,7 +114,7 @@ not_on_series() {
 # run_series SERIES: build and prove the module on the series' kernel; the
 # scenarios' boots CHECK_JOBS at a time (tests/host/pool.sh).
 run_series() {
-	local series=$1 n i=0 why later= reason=
+	local series=$1 n i=0 why later='' reason=''
 	series_build "$series" || return 0
 	pool_begin "series-$series"
 	for n in "${SCENARIOS[@]}"; do
