@@ -32,6 +32,10 @@
 #                      command line, ptpvmw.epoch) on that same time base;
 #                      the guest's TSC runs at 1 GHz of it. Rules out MTTCG:
 #                      one vCPU thread.
+#   BOOT_NET=no        yes: an e1000 NIC on QEMU's user network (the guest
+#                      is 10.0.2.15, the host's loopback 10.0.2.2); the
+#                      guest gets the driver from the initrd layer that
+#                      tests/bench/run.sh's guest_net_layer adds
 #   BOOT_QMP=no        yes: a QMP socket in the boot's directory and
 #                      tests/host/pausehook.py on it: a guest line
 #                      "PAUSE MS" on its results port stops the guest (its
@@ -80,7 +84,7 @@ guest_prepare() {
 # boot_defaults: the settings a scenario starts from.
 boot_defaults() {
 	TAGS='' BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU='' BOOT_KARGS='' BOOT_SMP=1 BOOT_TIMEOUT=180
-	BOOT_SERIES='' BOOT_MEM=768 BOOT_ICOUNT='' BOOT_QMP=no
+	BOOT_SERIES='' BOOT_MEM=768 BOOT_ICOUNT='' BOOT_NET=no BOOT_QMP=no
 	unset -f guest host
 }
 
@@ -133,6 +137,7 @@ _qemu_args() {
 		kargs="$kargs tsc_early_khz=$((tsc_hz / 1000))"
 	fi
 	[ "$BOOT_SSDT" = yes ] && QARGS+=(-acpitable "file=$SSDT")
+	[ "$BOOT_NET" = yes ] && QARGS+=(-netdev "user,id=net0" -device "e1000,netdev=net0,romfile=")
 	[ "$BOOT_QMP" = yes ] && QARGS+=(-qmp "unix:$dir/qmp.sock,server=on,wait=off")
 	# shellcheck disable=SC2206 # BOOT_QEMU is a list of words by design
 	QARGS+=($BOOT_QEMU -append "$kargs")
