@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # make check's view of make bench: the bench in smoke mode (tiny counts, one
-# kernel series, six short boots) proves that every metric is still
-# produced, deterministic and wall-clock, that the deterministic boot still
-# repeats exactly (two boots, every data line identical) and that the table
-# and plots are still written, into the check's own output directory (never
-# bench/results/). No timing is asserted.
+# kernel series, nine short boots) proves that every metric is still
+# produced (deterministic, wall-clock, and the comparison with NTP: three
+# boots, NTP, the precision clock and both, with their pauses), that the
+# deterministic boot still repeats exactly (two boots, every data line
+# identical) and that the tables and plots are still written, into the
+# check's own output directory (never bench/results/). No timing is
+# asserted.
 # Sourced by tests/host/check.sh (after results.sh).
 
 # host_test_bench_smoke SERIES: run tests/bench/run.sh smoke for SERIES and

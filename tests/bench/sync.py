@@ -29,6 +29,7 @@ Reuses report.py's helpers (check, fmt, rms, gnuplot, its options).
 """
 import argparse
 import os
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -140,6 +141,7 @@ def figures(b):
         "p99": pct([abs(o) for o in offs], 99),
         "max": max((abs(o) for o in offs), default=None),
         "mean": sum(offs) / len(offs) if offs else None,
+        "sd": statistics.pstdev(offs) if offs else None,
     }
     f["half_median"] = b.half_median
     f["half_max"] = max(h for _, _, h in b.samples)
@@ -171,7 +173,7 @@ def secs_u(v, limit=None):
 
 
 def us(v):
-    return fmt(None if v is None else v / 1e3, 1)
+    return fmt(None if v is None else v / 1e3, 3)
 
 
 def table(figs, args):
@@ -211,8 +213,10 @@ def table(figs, args):
     L.append("| steady window: max \\|offset\\|, µs | %s |"
              % " | ".join(us(figs[c]["window"]["max"]) for c in present))
     L.append("| steady window: mean offset, µs | %s |"
-             % " | ".join(fmt(None if figs[c]["window"]["mean"] is None else figs[c]["window"]["mean"] / 1e3, 1,
+             % " | ".join(fmt(None if figs[c]["window"]["mean"] is None else figs[c]["window"]["mean"] / 1e3, 3,
                               True) for c in present))
+    L.append("| steady window: standard deviation about the mean, µs | %s |"
+             % " | ".join(us(figs[c]["window"]["sd"]) for c in present))
     L.append("| steady window: samples (s) | %s |"
              % " | ".join("%d (%s)" % (figs[c]["window"]["n"], fmt(figs[c]["window"]["seconds"], 0))
                           for c in present))
@@ -237,8 +241,8 @@ def goals(figs):
     if not ntp or not phc:
         return out
     a, b = phc["window"]["rms"], ntp["window"]["rms"]
-    out.append(("steady-state RMS, precision clock ≤ 1/10 of NTP's", "%s vs %s µs (%s ×)"
-                % (us(a), us(b), fmt(a / b if a and b else None, 3)), bool(a and b and a <= b / 10)))
+    out.append(("steady-state RMS, precision clock ≤ 1/10 of NTP's", "%s vs %s µs (NTP's is %s × the clock's)"
+                % (us(a), us(b), fmt(b / a if a and b else None, 0)), bool(a and b and a <= b / 10)))
     a, b = phc["lock"][1e5], ntp["lock"][1e5]
     out.append(("time to 100 µs, precision clock ≤ half of NTP's",
                 "%s vs %s" % (secs_u(a, phc["lock_s"]), secs_u(b, ntp["lock_s"])),
