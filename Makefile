@@ -10,7 +10,7 @@
 #   make check-matrix         the same on every Debian kernel series, 5.10 to 7.x
 #                             (KSERIES=all); rewrites docs/kernels.md's table
 #   make demo                 the driver at work in an emulated VMware guest
-#   make bench                ours against the in-tree driver, side by side (bench/results/)
+#   make bench                against NTP, and ours against the in-tree driver (bench/results/)
 #   make shell                an interactive shell in that guest
 #   make stress               the reliability and wrong-environment scenarios
 #                             at ten times make check's counts

@@ -859,16 +859,21 @@ def validate_calls(b):
               "model %s, guest %s" % (b.calls[name].model, c))
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def run_args(ap):
+    """The options that name one series' run and its output (sync.py's too)."""
     ap.add_argument("--series")
     ap.add_argument("--kernel", default="?")
     ap.add_argument("--date")
     ap.add_argument("--mode", default="full")
-    ap.add_argument("--qemu", default="?")
     ap.add_argument("--machine", default="?")
     ap.add_argument("--runs")
     ap.add_argument("--out")
+    return ap
+
+
+def main():
+    ap = run_args(argparse.ArgumentParser())
+    ap.add_argument("--qemu", default="?")
     ap.add_argument("--latest")
     ap.add_argument("--series-list", default="")
     args = ap.parse_args()

@@ -209,6 +209,12 @@ stop_chronyd() {
 	wait_until 10 sh -c '! pidof chronyd'
 }
 
+# vm_pause MS: ask the host to stop this guest (its vCPUs and clocks) for
+# MS ms, as vMotion's stun does (the scenario needs BOOT_QMP=yes; the host's
+# tests/host/pausehook.py does it, a few ms after this line, while the guest
+# goes on with whatever comes next).
+vm_pause() { echo "PAUSE $1" >&3; }
+
 # driver_calls: hypercalls our driver made on its clock so far (readings of
 # either outcome; the probe's self-test included).
 driver_calls() { echo $(($(vmw_stat successful_reads) + $(vmw_stat failed_reads))); }

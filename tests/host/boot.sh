@@ -32,6 +32,15 @@
 #                      command line, ptpvmw.epoch) on that same time base;
 #                      the guest's TSC runs at 1 GHz of it. Rules out MTTCG:
 #                      one vCPU thread.
+#   BOOT_NET=no        yes: an e1000 NIC on QEMU's user network (the guest
+#                      is 10.0.2.15, the host's loopback 10.0.2.2); the
+#                      guest gets the driver from the initrd layer that
+#                      tests/bench/run.sh's guest_net_layer adds
+#   BOOT_QMP=no        yes: a QMP socket in the boot's directory and
+#                      tests/host/pausehook.py on it: a guest line
+#                      "PAUSE MS" on its results port stops the guest (its
+#                      vCPUs and clocks) for MS ms, as vMotion's stun does;
+#                      each pause is logged in the boot's pauses.log
 #
 # STRESS_SCALE (environment, default 1) reaches the guest as $SCALE: scenarios
 # that repeat something multiply their counts by it. make check runs with 1,
@@ -75,7 +84,7 @@ guest_prepare() {
 # boot_defaults: the settings a scenario starts from.
 boot_defaults() {
 	TAGS='' BOOT_VMWARE=yes BOOT_SSDT=yes BOOT_QEMU='' BOOT_KARGS='' BOOT_SMP=1 BOOT_TIMEOUT=180
-	BOOT_SERIES='' BOOT_MEM=768 BOOT_ICOUNT=''
+	BOOT_SERIES='' BOOT_MEM=768 BOOT_ICOUNT='' BOOT_NET=no BOOT_QMP=no
 	unset -f guest host
 }
 
@@ -128,6 +137,8 @@ _qemu_args() {
 		kargs="$kargs tsc_early_khz=$((tsc_hz / 1000))"
 	fi
 	[ "$BOOT_SSDT" = yes ] && QARGS+=(-acpitable "file=$SSDT")
+	[ "$BOOT_NET" = yes ] && QARGS+=(-netdev "user,id=net0" -device "e1000,netdev=net0,romfile=")
+	[ "$BOOT_QMP" = yes ] && QARGS+=(-qmp "unix:$dir/qmp.sock,server=on,wait=off")
 	# shellcheck disable=SC2206 # BOOT_QEMU is a list of words by design
 	QARGS+=($BOOT_QEMU -append "$kargs")
 }
@@ -151,11 +162,17 @@ _boot_untainted_crash() {
 # runs: with LIVE, the guest's "DATA show" lines as they come (make demo);
 # otherwise a progress line every HEARTBEAT seconds.
 _boot_once() {
-	local name=$1 dir=$2 live=$3 pid start
+	local name=$1 dir=$2 live=$3 pid start hook=''
 	start=$(date +%s)
 	: >"$dir/results.log"
+	rm -f "$dir/qmp.sock" "$dir/pauses.log"
 	timeout --kill-after=10 "$BOOT_TIMEOUT" "${QARGS[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
+	if [ "$BOOT_QMP" = yes ]; then
+		/usr/bin/python3 "$TOP/tests/host/pausehook.py" "$dir/qmp.sock" "$dir/results.log" \
+			"$dir/pauses.log" "$pid" 2>"$dir/pausehook.log" &
+		hook=$!
+	fi
 	if [ -n "$live" ]; then
 		tail -n +1 -F --pid="$pid" "$dir/results.log" 2>/dev/null | tr -d '\r' |
 			sed -un 's/^DATA show /  /p'
@@ -166,6 +183,11 @@ _boot_once() {
 	fi
 	wait "$pid"
 	BOOT_RC=$?
+	if [ -n "$hook" ]; then
+		# It ends when QEMU has gone; this is for a hook stuck on its socket.
+		_wait_for "$hook" 5 || kill "$hook" 2>/dev/null
+		wait "$hook" 2>/dev/null
+	fi
 	touch "$dir/console.log"
 	tr -d '\r' <"$dir/results.log" >"$dir/results.txt"
 	echo "$(($(date +%s) - start))" >"$dir/seconds"

@@ -89,8 +89,8 @@ series_build() {
 	guest_initrd "$KVER" "$MODULE_KO" || die "[$series] building the initrd failed"
 }
 
-# The time-policy scenarios (leap seconds, host clock steps: 7 boots, about
-# 6 minutes a series) prove chrony's policy, which the kernel series hardly
+# The time-policy scenarios (leap seconds, host clock steps, a vMotion-like
+# pause: 8 boots, about 7 minutes a series) prove chrony's policy, which the kernel series hardly
 # touches. Plain make check (no TAGS, no TESTS, not the whole matrix) boots
 # them on one series, TIME_POLICY_SERIES (default: the last of the list, the
 # newest kernel); make check-matrix, TAGS=... and TESTS=... boot them on

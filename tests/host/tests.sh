@@ -156,11 +156,13 @@ host_test_ktap() {
 
 # ---- make bench, in smoke mode -------------------------------------------
 # make check's view of make bench: the bench in smoke mode (tiny counts, one
-# kernel series, six short boots) proves that every metric is still
-# produced, deterministic and wall-clock, that the deterministic boot still
-# repeats exactly (two boots, every data line identical) and that the table
-# and plots are still written, into the check's own output directory (never
-# bench/results/). No timing is asserted.
+# kernel series, nine short boots) proves that every metric is still
+# produced (deterministic, wall-clock, and the comparison with NTP: three
+# boots, NTP, the precision clock and both, with their pauses), that the
+# deterministic boot still repeats exactly (two boots, every data line
+# identical) and that the tables and plots are still written, into the
+# check's own output directory (never bench/results/). No timing is
+# asserted.
 
 # host_test_bench_smoke SERIES: run tests/bench/run.sh smoke for SERIES and
 # take its results (the same results.tsv form) into this run's.
