@@ -8,6 +8,7 @@
 
 # Tool packages the DKMS and package tests need in the chroot (openssl: DKMS
 # makes its module signing key with it, as on an installed system).
+# shellcheck disable=SC2034 # read by the DKMS and package tests
 DKMS_TOOL_PKGS="dkms openssl xz-utils kmod"
 MODNAME=ptp_vmw
 

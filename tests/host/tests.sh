@@ -61,8 +61,7 @@ host_test_lint() {
 # drawn in tests/README.md).
 host_test_layers() {
 	local out
-	out=$(/usr/bin/python3 "$TOP/tests/host/layers.py" "$TOP" 2>&1)
-	if [ $? -eq 0 ]; then
+	if out=$(/usr/bin/python3 "$TOP/tests/host/layers.py" "$TOP" 2>&1); then
 		pass "the test library is layered: ${out##*$'\n'}"
 	else
 		fail "the test library is layered: no file uses a function of a test file or of a library sourced after it" \
