@@ -187,20 +187,27 @@ check_clock_used() {
 	value chrony_begin_us "$(unit_prop chrony.service InactiveExitTimestampMonotonic)"
 	check_cmp "$n: chronyd started after /dev/ptp_vmware appeared (${start_us} >= ${dev_us} µs after boot)" \
 		"${start_us:-0}" -ge "${dev_us:-x}"
-	# ExecStartPre's own work (the settings, the refclock file) takes 2-4 s
-	# of a loaded TCG guest's boot by itself (3.9 s measured on Debian 13
-	# with nothing to wait for).
-	check_cmp "$n: chronyd started within 5 s of the clock's arrival ($(((${start_us:-0} - ${dev_us:-0}) / 1000)) ms)" \
-		"$(((${start_us:-0} - ${dev_us:-0}) / 1000))" -le 5000
+	# From the clock to chronyd: ExecStartPre's own work after the wait (the
+	# settings, the refclock file), 2-4 s of a TCG guest's boot on a quiet
+	# host and 8 s on a loaded one: a figure, not a bound (the wait's end
+	# is judged below, against its own 30 s).
+	value clock_to_chronyd_ms "$(((${start_us:-0} - ${dev_us:-0}) / 1000))"
 	# How long chronyd's start waited for udev: under TCG, udev's coldplug
 	# and the module's load take seconds (3 s on a quiet host, 16 s on
 	# Debian 13 under load); the wait ends with udev's work, not at the
 	# bound.
 	wait=$(prepare_wait_ms)
 	value device_wait_ms "$wait"
-	check_cmp "$n: the wait ended with udev's work, before the 30 s bound ($wait ms)" "$wait" -lt 29000
-	check_eq "$n: no timeout waiting for the clock in the journal" "" \
-		"$(journalctl -b --no-pager -o cat | grep -m 2 -iE 'timed out.*ptp_vmware|udev had not finished')"
+	if [ "${WAIT_FORM:-udev}" = device-job ]; then
+		# The flaw 1.2.0 fixed: on a loaded host the device job's time can
+		# run out before udev loads the driver. Evidence, not this
+		# release's check.
+		note "$n: the release's device job: $(journalctl -b --no-pager -o cat | grep -m 1 -iE 'timed out.*ptp_vmware' || echo 'did not time out')"
+	else
+		check_cmp "$n: the wait ended with the clock or udev's work, before the 30 s bound ($wait ms)" "$wait" -lt 29000
+		check_eq "$n: no timeout waiting for the clock in the journal" "" \
+			"$(journalctl -b --no-pager -o cat | grep -m 2 -iE 'timed out.*ptp_vmware|udev had not finished')"
+	fi
 	diag systemd-analyze critical-chain chrony.service
 	diag sh -c "journalctl -b -o short-monotonic --no-pager | grep -E 'ptp_vmw|ptp_vmware|Coldplug|udev-trigger|Starting chrony' | head -n 20"
 	check_eq "$n: chronyd was given the refclock by ptp-vmware-chrony at its start" \
