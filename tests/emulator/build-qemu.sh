@@ -100,7 +100,7 @@ fi
 # One build at a time per cache.
 exec 9>"$CACHE/qemu-build.lock"
 if ! flock -n 9; then
-	say "another build-qemu.sh is running; waiting for it"
+	say "the device model is being built by another build-qemu.sh (make check's, in the background, or another checkout's); waiting for it (its progress: $LOGS/build.log, $OUT/qemu-build-background.log)"
 	flock 9 || die "cannot lock $CACHE/qemu-build.lock"
 	if dir=$(find_built); then
 		finish "$dir"

@@ -52,6 +52,17 @@ CHECK_TAGS="quick stress wrong-environment time-policy"
 # shellcheck disable=SC2034 # documents make stress's set; the Makefile spells it out
 STRESS_TAGS="stress wrong-environment"
 
+# guest_qemu_background: start the device model's build (the patched QEMU,
+# tests/emulator/build-qemu.sh: 3-10 minutes of compiling when the cache has
+# none, an instant when it has) in the background at low priority, so that
+# the steps before guest_setup (chroots, the host tests) go on beside it;
+# guest_setup's own call then waits for it (the build's lock). Its output
+# goes to $OUT/qemu-build-background.log.
+guest_qemu_background() {
+	[ -z "${QEMU:-}" ] || return 0
+	nice -n 10 bash "$TOP/tests/emulator/build-qemu.sh" >"$OUT/qemu-build-background.log" 2>&1 &
+}
+
 # guest_setup: what every boot needs, once per run: the patched QEMU, the
 # SSDT, and the host's TSC rate (the guest is told it rather than measuring).
 guest_setup() {

@@ -36,7 +36,7 @@ SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_DEFAULT}")
 # The system scenarios' series: KSERIES when given, else Debian 13's too.
 SYSTEM_SERIES_LIST=$(kseries_expand "${KSERIES:-$KSERIES_SYSTEM_DEFAULT}")
 results_reset
-phase "set-up: guest userland, device model, its self-test"
+phase "set-up: the guest's userland and tools, kernel choice"
 
 SCENARIOS=()
 for n in $(scenarios_tagged "${TAGS:-$CHECK_TAGS}"); do
@@ -45,16 +45,18 @@ done
 
 say "ptp_vmw check: kernel series [$SERIES_LIST] (system scenarios: [$SYSTEM_SERIES_LIST]), ${#SCENARIOS[@]} scenario(s) (tags: ${TAGS:-$CHECK_TAGS}); logs in $OUT"
 
+# The device model builds beside the steps up to the host tests' end
+# (guest_qemu_background; guest_setup, after them, waits for it).
+if [ ${#SCENARIOS[@]} -gt 0 ] || selected emulator; then
+	guest_qemu_background
+fi
+
 result_context host kernel-choice
 selected kernel-choice && host_test_kernel_choice
 
 # The guest's userland and tools first: guest_setup runs one of the tools.
 guest_userland
 guest_project
-if [ ${#SCENARIOS[@]} -gt 0 ] || selected emulator; then
-	guest_setup
-fi
-selected emulator && host_test_emulator
 
 # series_build SERIES: the series' kernel, our module built for it (W=1,
 # sparse), the suite's own DKMS building it, and the initrd the scenarios
@@ -136,15 +138,32 @@ run_series() {
 	fi
 }
 
-# DKMS and the packages, each in a throwaway layer over the bookworm chroot.
-# The DKMS test goes first: the .ko it leaves in $OUT/dkms/<kernel>/ is what
-# the series below boot in the guest.
-phase "host tests: DKMS, packages, generator, Debian suites"
+# The host tests: DKMS, the packages and the Debian suites each in a
+# throwaway layer over a cached chroot, the generator on made-up trees, the
+# lint. What they share (the chroots and their tools, the kernels' headers,
+# our packages) is made ready first, one step at a time; then they run
+# CHECK_JOBS at a time (tests/host/pool.sh): a module build is mostly one
+# compiler on one core. The .ko the DKMS test leaves in $OUT/dkms/<kernel>/
+# is what the series below boot in the guest.
+phase "host tests: DKMS, packages, generator, Debian suites, lint"
 rm -rf "$OUT/dkms"
-selected dkms && host_test_dkms
-selected packages && host_test_packages
-selected generator && host_test_generator
-selected deb-suites && host_test_deb_suites
+selected dkms && (host_test_dkms_prepare)
+selected packages && (host_test_packages_prepare)
+selected deb-suites && (host_test_deb_suites_prepare)
+selected lint && (host_test_lint_prepare)
+pool_begin host
+selected packages && pool_run "host packages" host_test_packages
+selected dkms && pool_run "host dkms" host_test_dkms
+selected deb-suites && pool_run "host deb-suites" host_test_deb_suites
+selected lint && pool_run "host lint" host_test_lint
+selected generator && pool_run "host generator" host_test_generator
+pool_end
+
+phase "device model: its build (cold cache), its self-test"
+if [ ${#SCENARIOS[@]} -gt 0 ] || selected emulator; then
+	guest_setup
+fi
+selected emulator && host_test_emulator
 
 # A series is reached once its suite gave us a kernel (chroot, headers,
 # image package). What fails before that is skipped with its reason, never
@@ -166,16 +185,19 @@ for series in $SERIES_LIST; do
 done
 unset KERNEL_REACHED
 
-# The package on a real Debian system, per series (tests/host/system.sh).
-phase "system scenarios: images, real Debian boots"
-(host_test_system "$SYSTEM_SERIES_LIST") ||
+# The package on a real Debian system, per series (tests/host/system.sh),
+# and the bench smoke beside its first series' boots (a guest at a time of
+# its own, mostly waiting: chrony's lock, the pauses).
+phase "system scenarios and bench smoke: real Debian boots"
+bench_job=()
+rm -f "$OUT/bench-smoke.log"
+selected bench && bench_job=("host bench-smoke" host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")")
+(host_test_system "$SYSTEM_SERIES_LIST" "${bench_job[@]}") ||
 	{ result_context host system && fail "the system scenarios ran to the end" "see the step named above"; }
-
-phase "lint"
-result_context host lint
-selected lint && host_test_lint
-phase "bench smoke"
-selected bench && host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")"
+# (a system step that died before it queued the bench smoke)
+if selected bench && [ ! -e "$OUT/bench-smoke.log" ]; then
+	host_test_bench_smoke "$(bench_smoke_series "$SERIES_LIST")"
+fi
 
 if [ -z "${TESTS:-}" ] && [ -z "${TAGS:-}" ] && [ "$SERIES_LIST" = "$(kseries_expand all)" ]; then
 	matrix_write "$TOP/docs/kernels.md"

@@ -82,12 +82,16 @@ need_pkgs() {
 	fi
 	_apt_update_once
 	step "installing host packages: ${missing[*]}" "$OUT/apt-install.log" \
+		flock "$CACHE/host-apt.lock" \
 		env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# The host's apt, one at a time: the device model's build installs its
+# build dependencies in the background while the run goes on (flock; apt
+# itself would refuse a second run at once).
 _apt_update_once() {
 	[ -n "${_PTP_VMW_APT_UPDATED:-}" ] && return 0
-	step "apt-get update" "$OUT/apt-update.log" apt-get update
+	step "apt-get update" "$OUT/apt-update.log" flock "$CACHE/host-apt.lock" apt-get update
 	_PTP_VMW_APT_UPDATED=1
 	export _PTP_VMW_APT_UPDATED
 }

@@ -114,6 +114,14 @@ dkms_test_remove() {
 	done
 }
 
+# host_test_dkms_prepare: what host_test_dkms shares with the other host
+# tests (the chroot, its packages, the kernels' headers), made ready before
+# they run side by side; a failure here is the test's own to report.
+host_test_dkms_prepare() {
+	# shellcheck disable=SC2086 # a list of package names
+	dkms_kernels >/dev/null && chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS
+}
+
 # host_test_dkms: make dkms-install, a kernel upgrade, make dkms-remove, in
 # a throwaway layer over the bookworm chroot with both series' headers.
 host_test_dkms() {

@@ -406,6 +406,20 @@ host_test_generator_started() {
 # with apt and boots it (FLEET_SUITES="... bookworm:6.1" to add it here).
 FLEET_SUITES=${FLEET_SUITES:-"bullseye:5.10 trixie:trixie"}
 FLEET_SUITE_PKGS="dkms chrony tzdata"
+
+# host_test_deb_suites_prepare: the packages, and each suite's kernel and
+# chroot, made ready before the host tests run side by side (as
+# host_test_dkms_prepare).
+host_test_deb_suites_prepare() {
+	local pair
+	(image_packages) || return 1
+	for pair in $FLEET_SUITES; do
+		(kernel_prepare "${pair#*:}") >&2 || return 1
+		# shellcheck disable=SC2086 # a list of package names
+		chroot_ensure "${pair%%:*}" $FLEET_SUITE_PKGS || return 1
+	done
+}
+
 host_test_deb_suites() {
 	local pair suite series line kver deb log fails0 version out
 	image_packages

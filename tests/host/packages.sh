@@ -253,6 +253,14 @@ local log
 		"$(ovl_run pkg sh -c "dkms status -m $MODNAME; ls -d /var/lib/dkms/$MODNAME /usr/src/$MODNAME-* 2>/dev/null")"
 }
 
+# host_test_packages_prepare: what host_test_packages shares with the other
+# host tests, made ready before they run side by side (as
+# host_test_dkms_prepare).
+host_test_packages_prepare() {
+	# shellcheck disable=SC2086 # a list of package names
+	dkms_kernels >/dev/null && chroot_ensure "$DKMS_SUITE" $DKMS_TOOL_PKGS $PKG_TOOL_PKGS
+}
+
 # host_test_packages: the .deb and the .rpm built, inspected, installed and
 # removed, in a throwaway layer over the bookworm chroot.
 host_test_packages() {

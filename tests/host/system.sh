@@ -420,17 +420,28 @@ host_test_image_cache() {
 	rm -rf "$d"
 }
 
-# host_test_system "SERIES...": the system scenarios TESTS selects (all by
-# default), for each series of the list that has a system image.
+# host_test_system "SERIES..." [LABEL CMD...]: the system scenarios TESTS
+# selects (all by default), for each series of the list that has a system
+# image. A series' boots run CHECK_JOBS at a time (tests/host/pool.sh),
+# beside boots of the same series only, so that a boot's times compare with
+# its neighbours'. CMD, when given, is a job of the caller's that boots
+# guests of its own (make check's bench smoke; LABEL as pool_run's): it is
+# queued in the first series' pool after that pool's first boot, the
+# longest (the upgrade), and fills the slot beside it; with no system boot
+# in this run it runs on its own.
 host_test_system() {
-	local series_list=$1 series name names="" line why later
+	local series_list=$1 series name names="" line why later companion_label=${2:-} companion
+	companion=("${@:3}")
 	for name in $SYSTEM_SCENARIOS; do
 		selected "$name" && names="$names $name"
 	done
 	for name in $SYSTEM_EXTRA_SCENARIOS; do
 		[[ " ${TESTS:-} " == *" $name "* ]] && names="$names $name"
 	done
-	[ -n "$names" ] || return 0
+	if [ -z "$names" ]; then
+		_system_companion
+		return 0
+	fi
 	say "system scenarios:$names (real Debian systems; images cached in $IMAGE_CACHE)"
 	mkdir -p "$OUT/system"
 	: >"$OUT/system/boots.txt"
@@ -456,8 +467,8 @@ host_test_system() {
 		fi
 		SYSTEM_KSIGNED=$(_system_kernel_signed "$IMAGE_DIR")
 		say "[$series] the kernel came with a signed ptp_vmw of its own: $SYSTEM_KSIGNED"
-		# The series' boots CHECK_JOBS at a time (tests/host/pool.sh), each
-		# image they boot built before.
+		# The series' boots CHECK_JOBS at a time, each image they boot
+		# built before.
 		pool_begin "system-$series"
 		later=
 		for name in $names; do
@@ -480,7 +491,9 @@ host_test_system() {
 			fi
 			_system_image_for "$series" "$name"
 			pool_run "$series $name" _system_scenario "$series" "$name" "$(echo "$line" | cut -s -d: -f3 | tr , ' ')"
+			_system_companion
 		done
+		_system_companion
 		pool_end
 		# What make check leaves to the full set here: not a skip (each is
 		# booted on another system of the quick set, SYSTEM_QUICK), a note.
@@ -489,5 +502,18 @@ host_test_system() {
 			diag "make check does not boot these here (SYSTEM_FULL=1, make stress or TESTS=NAME do):$later"
 		fi
 	done
+	_system_companion
 	_system_table
+}
+
+# _system_companion: queue host_test_system's CMD (once) into the pool open
+# now, or run it on its own when none is.
+_system_companion() {
+	[ ${#companion[@]} -gt 0 ] || return 0
+	if [ -n "${POOL_DIR:-}" ] && [ ! -e "$POOL_DIR/all-queued" ]; then
+		pool_run "$companion_label" "${companion[@]}"
+	else
+		"${companion[@]}"
+	fi
+	companion=()
 }

@@ -20,6 +20,10 @@ host_test_emulator() {
 
 # scripts/checkpatch.pl --strict from Debian's linux-source package, run in
 # the bookworm chroot on a copy of the driver's sources.
+# host_test_lint_prepare: the chroot's tools for host_test_lint, installed
+# before the host tests run side by side (as host_test_dkms_prepare).
+host_test_lint_prepare() { chroot_ensure bookworm perl linux-source-6.12 shellcheck; }
+
 host_test_lint() {
 	local root dir log out
 	result_context host lint
