@@ -57,6 +57,8 @@ selected kernel-choice && host_test_kernel_choice
 # The guest's userland and tools first: guest_setup runs one of the tools.
 guest_userland
 guest_project
+# The system images' bases, too, build beside what follows.
+system_images_background "$SYSTEM_SERIES_LIST"
 
 # series_build SERIES: the series' kernel, our module built for it (W=1,
 # sparse), the suite's own DKMS building it, and the initrd the scenarios

@@ -218,6 +218,38 @@ _system_applies() {
 	)
 }
 
+# system_images_background "SERIES...": the images host_test_system needs
+# before a series' first boot (the series' base: the debootstrap, the
+# kernel, systemd and chrony, 5-8 minutes each when the cache has none; our
+# packages; the variant with our .deb, and on 6.1 the previous release's for
+# the upgrade) built in the background at low priority, so that they go on
+# beside the host tests and the series' boots rather than between the boots;
+# host_test_system's own calls then find them built, or wait for them (the
+# images' locks). A build that fails here is tried again there, where it is
+# reported. Its output: $OUT/image-background.log.
+system_images_background() {
+	local series name any=''
+	for name in $SYSTEM_SCENARIOS; do
+		selected "$name" && any=yes
+	done
+	[ -n "$any" ] || return 0
+	(
+		renice -n 10 -p "$BASHPID" >/dev/null
+		for series in $1; do
+			[ -n "$(system_variant_kind "$series" pkg)" ] || continue
+			(
+				image_suite "$(kseries_suite "$series")"
+				image_base
+				image_packages
+				if [ "$series" = 6.1 ] && selected system-upgrade; then
+					_system_image_for "$series" system-upgrade
+				fi
+				image_variant "$(system_variant_kind "$series" pkg)"
+			) || say "[$series] the system images: not all built in the background; host_test_system builds them"
+		done
+	) >"$OUT/image-background.log" 2>&1 </dev/null &
+}
+
 # _system_skip SERIES NAME CHECK WHY: scenario NAME is not booted on SERIES.
 _system_skip() {
 	result_context "$1" "$2"
