@@ -12,8 +12,14 @@
         prints one PASS/FAIL line per check that every metric is present and
         well-formed and that the deterministic boot repeated exactly (never a
         timing threshold).
-    report.py --latest RESULTS_DIR --date D --series-list "6.1 6.12"
-        writes RESULTS_DIR/latest.md pointing at that run's files.
+    report.py --latest RESULTS_DIR --date D
+        the history step: every dated report of RESULTS_DIR older than the
+        newest of its kind (make bench's, or the comparison with NTP's) and
+        not of date D becomes a row of RESULTS_DIR/history.md (its headline
+        figures, read from its tables; never twice for one date, series and
+        kind) and is deleted with its plots; then writes
+        RESULTS_DIR/latest.md, pointing at the newest of each kind and at
+        history.md.
 
 The counts the guest was asked for come from the BENCH_* environment
 variables that tests/bench/run.sh exports. Standard library only; the plots
@@ -859,6 +865,243 @@ def validate_calls(b):
               "model %s, guest %s" % (b.calls[name].model, c))
 
 
+# ---- bench/results: the newest run, and earlier runs as figures ----------
+
+# A dated report: DATE-SERIES.md (make bench) or DATE-SERIES-sync.md (its
+# comparison with NTP).
+REPORT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+?)(-sync)?\.md$")
+TITLE_BENCH = re.compile(r"^# ptp_vmw bench: kernel series (\S+), (\d{4}-\d{2}-\d{2})$")
+TITLE_SYNC = re.compile(r"^# ptp_vmw bench: chrony over NTP against the precision clock, "
+                        r"kernel series (\S+), (\d{4}-\d{2}-\d{2})$")
+# The two sides of each kind's figures: the history table's name for them,
+# and the columns of the report's tables they come from.
+SIDES = {"full": (("in-tree", "in-tree"), ("ours", "ours")),
+         "old-format": (("in-tree", "in-tree"), ("ours", "ours")),
+         "sync": (("NTP", "NTP only"), ("clock", "precision clock (package)"))}
+# The history table's figures, two columns each: per kind of report, the
+# row they are copied from, as the start of its section's bold title and
+# the start of its label. "full" is make bench's report since 2026-11-28
+# (deterministic instruction counts), "old-format" the one before it (wall
+# clock only), "sync" the comparison with NTP.
+HISTORY_FIGURES = (
+    ("clock_gettime insns", {"full": ("Instructions per reading", "clock_gettime(PHC)")}, ""),
+    ("PTP_SYS_OFFSET insns per sample", {"full": ("Instructions per reading", "PTP_SYS_OFFSET, per sample")}, ""),
+    ("host − system RMS ns", {"full": ("Sync", "host − system time, exact, 4 per second: RMS"),
+                              "old-format": ("Sync", "independent check: host − system time via bare backdoor, RMS")},
+     "exact in full reports, estimated in old-format ones"),
+    ("tracking.log RMS ns", {"full": ("Sync", "chrony's own view: tracking.log offset, RMS"),
+                             "old-format": ("Sync", "tracking.log offset, RMS")}, ""),
+    ("lock s", {"full": ("Sync", "time from chronyd start to lock"),
+                "old-format": ("Sync", "time from chronyd start to lock")},
+     "the lock's criterion is in the row's label: |System time| < 100 µs in old-format reports, "
+     "< 1 µs in full ones"),
+    ("steady RMS µs", {"sync": ("", "steady window: RMS offset")}, ""),
+    ("to 100 µs s", {"sync": ("", "from chronyd's start to |offset| < 100 µs")}, "from chronyd's start"),
+    ("1 s pause, back within 100 µs s", {"sync": ("1.0 s pause", "back within 100 µs")}, "from the resume"),
+)
+PLOT_NAMES = {"det": "deterministic", "wall": "wall clock", "offset": "chrony offset",
+              "latency": "read latency", "": "plot"}
+
+
+def md_rows(text):
+    """Every row of TEXT's Markdown tables: (section, label, {column: cell}),
+    the columns named by the table's header row, the section the bold title
+    of the last row above that starts with one."""
+    rows = []
+    header = None
+    section = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if len(line) < 2 or not (line.startswith("|") and line.endswith("|")):
+            header = None
+            continue
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line[1:-1])]
+        if header is None:
+            header, section = cells, ""
+            continue
+        if all(re.match(r"^:?-+:?$", c) for c in cells):
+            continue
+        m = re.match(r"^\*\*(.+?)\*\*", cells[0])
+        if m:
+            section = m.group(1)
+        rows.append((section, cells[0], dict(zip(header[1:], cells[1:]))))
+    return rows
+
+
+def figure(cell):
+    """A table cell as a figure: its leading number ("596 (596.8)": 596), "> N"
+    for "not within N s", else "—"."""
+    cell = (cell or "").strip()
+    m = re.match(r"^[+−-]?[0-9][0-9,]*(\.[0-9]+)?", cell)
+    if m:
+        return m.group(0)
+    m = re.match(r"^not within ([0-9][0-9,.]*) s$", cell)
+    if m:
+        return "> " + m.group(1)
+    return "n/a" if cell.startswith("n/a") else "—"
+
+
+def version_key(series):
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in series.split(".")]
+
+
+class Report:
+    """One dated report in the results directory. kind is None when it is
+    not one this step knows (it is then left alone)."""
+
+    def __init__(self, directory, name):
+        m = REPORT_NAME.match(name)
+        self.name, self.path = name, os.path.join(directory, name)
+        self.date, self.series = m.group(1), m.group(2)
+        self.base = name[:-len(".md")]
+        with open(self.path, errors="replace") as f:
+            self.text = f.read()
+        first = (self.text.splitlines() or [""])[0]
+        t = (TITLE_SYNC if m.group(3) else TITLE_BENCH).match(first)
+        self.kind = None
+        if t and t.groups() == (self.series, self.date):
+            if m.group(3):
+                self.kind = "sync"
+            else:
+                self.kind = "full" if "\n## Deterministic" in self.text else "old-format"
+        # Which run it belongs to: the newest of each stays.
+        self.run = "sync" if self.kind == "sync" else "bench"
+        self.key = (self.date, self.series, self.kind)
+        # Its own plots: the images it shows, named after it, in its directory.
+        self.plots = [p for p in re.findall(r"!\[[^\]]*\]\(([^)/]+\.png)\)", self.text)
+                      if p.startswith(self.base)]
+        self.rows = md_rows(self.text)
+
+    def commit(self):
+        for _, label, cells in self.rows:
+            if label in ("source", "commit") and cells:
+                return next(iter(cells.values())) or "—"
+        return "—"
+
+    def figures(self):
+        """The history row's figures, two per HISTORY_FIGURES entry."""
+        out = []
+        for _, where, _ in HISTORY_FIGURES:
+            if self.kind not in where:
+                out += ["—", "—"]
+                continue
+            section, label = where[self.kind]
+            found = [c for s, lab, c in self.rows if s.startswith(section) and lab.startswith(label)]
+            out += [figure(found[0].get(col)) if found else "—" for _, col in SIDES[self.kind]]
+        return out
+
+    def history_line(self):
+        return "| %s |" % " | ".join([self.date, self.series, self.kind, self.commit()] + self.figures())
+
+
+def history_header():
+    cols = ["date", "series", "kind", "commit"]
+    for name, where, _ in HISTORY_FIGURES:
+        kind = next(iter(where))
+        cols += ["%s: %s" % (name, side) for side, _ in SIDES[kind]]
+    return ["| %s |" % " | ".join(cols), "|---|---|---|---|" + "---:|" * (len(cols) - 4)]
+
+
+def history_rows(path):
+    """The rows of an existing history.md, as they are: {(date, series, kind): line}."""
+    rows = {}
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return rows
+    for line in text.splitlines():
+        if re.match(r"^\| \d{4}-\d{2}-\d{2} \|", line):
+            cells = [c.strip() for c in line.strip()[1:-1].split("|")]
+            rows[tuple(cells[:3])] = line
+    return rows
+
+
+def write_history(path, rows):
+    L = ["# Earlier `make bench` runs", ""]
+    L.append("The headline figures of each earlier report in bench/results, one row per report: when a "
+             "newer run of the same kind came, `tests/bench/report.py --latest` copied them here from "
+             "the report's own tables and deleted the report and its plots ([latest.md](latest.md) points "
+             "at the newest). Kinds: full (`make bench`: deterministic instruction counts, wall clock, "
+             "chrony), old-format (its first format: wall clock and chrony only), sync (the comparison "
+             "of chrony over NTP with the precision clock). A figure is the leading number of its cell: "
+             "a median, or the value pooled over the rounds; \"> N\": not reached in the N s watched; "
+             "\"—\": that kind of report has no such row. Commit: the source the report names, if any.")
+    L.append("")
+    L += history_header()
+    # The newest first; in a date, by series and kind.
+    keys = sorted(rows, key=lambda k: (version_key(k[1]), k[2]))
+    L += [rows[k] for k in sorted(keys, key=lambda k: k[0], reverse=True)]
+    L.append("")
+    L.append("Where each figure comes from (the row of the report's table whose section and label "
+             "start so):")
+    L.append("")
+    for name, where, note in HISTORY_FIGURES:
+        L.append("- %s: %s%s" % (name, "; ".join(
+            "%s: \"%s\" › \"%s\"" % (k, s, lab) if s else "%s: \"%s\"" % (k, lab)
+            for k, (s, lab) in where.items()), " (%s)" % note if note else ""))
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+def history_step(directory, date):
+    """Every dated report of DIRECTORY older than the newest of its kind
+    (make bench's, or the comparison with NTP's) and not of DATE becomes a
+    row of history.md, unless a row of its date, series and kind is there
+    already; then it and its plots are deleted. Returns the reports that
+    stay."""
+    reports = [Report(directory, n) for n in sorted(os.listdir(directory)) if REPORT_NAME.match(n)]
+    for r in reports:
+        if r.kind is None:
+            print("NOTE %s: not a report the history step knows; left alone" % r.name)
+    reports = [r for r in reports if r.kind]
+    newest = {}
+    for r in reports:
+        newest[r.run] = max(newest.get(r.run, ""), r.date)
+    old = [r for r in reports if r.date < newest[r.run] and r.date != date]
+    path = os.path.join(directory, "history.md")
+    rows = history_rows(path)
+    for r in old:
+        if r.key in rows:
+            print("NOTE %s: history.md has its row already" % r.name)
+        rows.setdefault(r.key, r.history_line())
+    if old:
+        write_history(path, rows)
+    for r in old:
+        for name in [r.name] + r.plots:
+            if os.path.exists(os.path.join(directory, name)):
+                os.remove(os.path.join(directory, name))
+        print("NOTE %s: now a row of history.md; deleted with %d plot(s)" % (r.name, len(r.plots)))
+    return [r for r in reports if r not in old]
+
+
+def write_latest(directory, reports):
+    """latest.md: the newest make bench run's reports and the newest
+    comparison with NTP, their plots, and history.md."""
+    def newest(run):
+        mine = [r for r in reports if r.run == run]
+        last = max((r.date for r in mine), default=None)
+        return sorted((r for r in mine if r.date == last), key=lambda r: version_key(r.series))
+
+    def plots(r):
+        names = [p for p in r.plots if os.path.exists(os.path.join(directory, p))]
+        what = [p[len(r.base):-len(".png")].lstrip("-") for p in names]
+        return " (%s)" % ", ".join("[%s](%s)" % (PLOT_NAMES.get(w, w), p)
+                                   for w, p in zip(what, names)) if names else ""
+
+    bench, sync = newest("bench"), newest("sync")
+    L = ["# Latest `make bench` run: %s" % ((bench or sync)[0].date if bench or sync else "none"), ""]
+    for r in bench:
+        L.append("- kernel series %s: [%s](%s)%s" % (r.series, r.name, r.name, plots(r)))
+    for r in sync:
+        L.append("- the comparison with NTP, kernel series %s, %s: [%s](%s)%s"
+                 % (r.series, r.date, r.name, r.name, plots(r)))
+    if os.path.exists(os.path.join(directory, "history.md")):
+        L += ["", "Earlier runs, as figures: [history.md](history.md)."]
+    with open(os.path.join(directory, "latest.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
 def run_args(ap):
     """The options that name one series' run and its output (sync.py's too)."""
     ap.add_argument("--series")
@@ -875,21 +1118,10 @@ def main():
     ap = run_args(argparse.ArgumentParser())
     ap.add_argument("--qemu", default="?")
     ap.add_argument("--latest")
-    ap.add_argument("--series-list", default="")
     args = ap.parse_args()
 
     if args.latest:
-        lines = ["# Latest `make bench` run: %s" % args.date, ""]
-        for s in args.series_list.split():
-            base = "%s-%s" % (args.date, s)
-            if os.path.exists(os.path.join(args.latest, base + ".md")):
-                extra = ""
-                if os.path.exists(os.path.join(args.latest, base + "-wall.png")):
-                    extra = ", [wall clock](%s-wall.png)" % base
-                lines.append("- kernel series %s: [%s.md](%s.md) ([deterministic](%s-det.png)%s)"
-                             % (s, base, base, base, extra))
-        with open(os.path.join(args.latest, "latest.md"), "w") as f:
-            f.write("\n".join(lines) + "\n")
+        write_latest(args.latest, history_step(args.latest, args.date))
         return 0
 
     b = Bench(args.runs)

@@ -6,7 +6,9 @@
 #   bash tests/bench/run.sh          full counts, every series in KSERIES
 #                                    (default: the two Debian 12 ships);
 #                                    writes bench/results/<date>-<series>.md
-#                                    and its PNG plots, and bench/results/latest.md
+#                                    and its PNG plots, and bench/results/latest.md;
+#                                    earlier runs' reports become rows of
+#                                    bench/results/history.md (bench_latest)
 #   bash tests/bench/run.sh report   the tables and plots again, from the raw
 #                                    results of the last run in $OUT/bench (no
 #                                    boots): for a change to report.py
@@ -17,7 +19,8 @@
 #                                    deterministic boot repeats exactly;
 #                                    asserts no timing. make check runs this.
 #   bash tests/bench/run.sh sync     only the comparison with NTP (below),
-#                                    full counts, into bench/results
+#                                    full counts, into bench/results (and
+#                                    latest.md and history.md, as above)
 #
 # Per series: three short boots whose only precision-clock calls are the
 # measured ones (hypercalls per reading, from the device model's counter);
@@ -250,11 +253,15 @@ bench_report() {
 	say "[$series] table: $RESULTS_DIR/$base.md"
 }
 
-# bench_latest: bench/results/latest.md, pointing at this run's tables.
+# bench_latest: the reports of earlier runs (older than the newest of their
+# kind, make bench's or the comparison with NTP's) become rows of
+# bench/results/history.md and go, plots and all; bench/results/latest.md
+# points at the newest of each kind and at history.md.
 bench_latest() {
 	/usr/bin/python3 "$TOP/tests/bench/report.py" --latest "$RESULTS_DIR" --date "$DATE" \
-		--series-list "$SERIES_LIST" >"$BENCH_OUT/latest.log" 2>&1 ||
-		{ result_context host report && fail "bench/results/latest.md written" "see $BENCH_OUT/latest.log"; }
+		>"$BENCH_OUT/latest.log" 2>&1 ||
+		{ result_context host report &&
+			fail "bench/results/latest.md and history.md written" "see $BENCH_OUT/latest.log"; }
 }
 
 # bench_finish WHAT: the failures, results.ktap, and "WHAT: N passed, N
@@ -279,7 +286,7 @@ if [ "$MODE" = report ]; then
 			[ ! -d "$BENCH_OUT/runs/$series/bench-sync-ntp" ] || sync_report "$series"
 		) || { result_context "$series" report && fail "bench report for $series" "see above"; }
 	done
-	[ "$RUN_MODE" = full ] && bench_latest
+	[ "$RUN_MODE" = smoke ] || bench_latest
 	bench_finish "bench report"
 	exit
 fi
@@ -308,5 +315,5 @@ for series in $SERIES_LIST; do
 		{ result_context "$series" bench && fail "bench for kernel series $series ran" "a step failed; see the messages above"; }
 done
 
-[ "$MODE" = full ] && bench_latest
+[ "$MODE" = smoke ] || bench_latest
 bench_finish "bench ($MODE)"
