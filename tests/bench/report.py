@@ -20,6 +20,9 @@
         kind) and is deleted with its plots; then writes
         RESULTS_DIR/latest.md, pointing at the newest of each kind and at
         history.md.
+    report.py --selftest-history RESULTS_DIR --out WORK
+        the history step on copies of RESULTS_DIR in WORK, with made-up
+        earlier runs; one PASS/FAIL line per check.
 
 The counts the guest was asked for come from the BENCH_* environment
 variables that tests/bench/run.sh exports. Standard library only; the plots
@@ -30,6 +33,7 @@ import datetime
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -1102,6 +1106,197 @@ def write_latest(directory, reports):
         f.write("\n".join(L) + "\n")
 
 
+# --selftest-history: what the expected figures are read with, apart from
+# md_rows and figure(): per kind, for each history figure, a regular
+# expression for the start of its row in the report's Markdown (and, for a
+# row under a section, the section's start before it).
+SELFTEST_ROWS = {
+    "full": {"clock_gettime insns": r"clock_gettime\(PHC\) from user space",
+             "PTP_SYS_OFFSET insns per sample": r"PTP_SYS_OFFSET, per sample \(kernel",
+             "host − system RMS ns": r"host − system time, exact, 4 per second: RMS",
+             "tracking.log RMS ns": r"chrony's own view: tracking\.log offset, RMS",
+             "lock s": r"time from chronyd start to lock"},
+    "old-format": {"host − system RMS ns": r"independent check: host − system time via bare backdoor, RMS",
+                   "tracking.log RMS ns": r"tracking\.log offset, RMS",
+                   "lock s": r"time from chronyd start to lock"},
+    "sync": {"steady RMS µs": r"steady window: RMS offset",
+             "to 100 µs s": r"from chronyd's start to \\\|offset\\\| < 100 µs",
+             "1 s pause, back within 100 µs s": (r"\*\*1\.0 s pause\*\*", r"back within 100 µs")},
+}
+
+
+def selftest_expect(text, kind):
+    """{history column: figure} of one report, read with SELFTEST_ROWS;
+    the figures whose row is missing are left out."""
+    out = {}
+    sides = [s for s, _ in SIDES[kind]]
+    for name, row in SELFTEST_ROWS[kind].items():
+        start = 0
+        if isinstance(row, tuple):
+            m = re.search(r"(?m)^\| " + row[0], text)
+            if not m:
+                continue
+            start, row = m.end(), row[1]
+        m = re.compile(r"(?m)^\| " + row + r"(?:[^|\\]|\\.)*\|([^|]*)\|([^|]*)\|").search(text, start)
+        if not m:
+            continue
+        for side, cell in zip(sides, m.groups()):
+            n = re.match(r"\s*([+-]?\d[\d,]*(?:\.\d+)?)", cell) or re.match(r"\s*not within ([\d,]+) s", cell)
+            out["%s: %s" % (name, side)] = ("> " if cell.strip().startswith("not") else "") + n.group(1) \
+                if n else "?"
+    return out
+
+
+def shift_digits(text):
+    """TEXT with every digit in the value cells of its wider tables moved
+    on by one (9 to 0): an earlier run's report, with figures of its own."""
+    out = []
+    for line in text.splitlines():
+        cells = re.split(r"(?<!\\)\|", line)
+        if line.startswith("|") and len(cells) >= 6:
+            line = "|".join(cells[:2] + [re.sub(r"\d", lambda d: str((int(d.group()) + 1) % 10), c)
+                                         for c in cells[2:]])
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def selftest_history(src, work):
+    """The history step, on copies of SRC's reports in WORK: with a made-up
+    earlier copy of its newest make bench run, dated before everything, and
+    of its newest comparison with NTP, dated the day before that one (after
+    the make bench run when it can: the newest of each kind stays, not
+    whatever is newer than the run). Runs report.py --latest as run.sh does,
+    dated as the newest make bench run; then again, with one archived report
+    back."""
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    for n in os.listdir(src):
+        if n.endswith((".md", ".png")):
+            shutil.copy(os.path.join(src, n), work)
+    names = sorted(n for n in os.listdir(work) if REPORT_NAME.match(n))
+    sync_of = {n: n.endswith("-sync.md") for n in names}
+    bench_dates = sorted({n[:10] for n in names if not sync_of[n]})
+    sync_dates = sorted({n[:10] for n in names if sync_of[n]})
+    check(bool(bench_dates and sync_dates), "history self-test: the results have a make bench report and a "
+          "comparison with NTP", "reports in %s: %s" % (src, " ".join(names)))
+    if not (bench_dates and sync_dates):
+        return
+    # The rows of an earlier history.md, as its lines: {(date, series, kind): line}.
+    prior = {}
+    if os.path.exists(os.path.join(work, "history.md")):
+        with open(os.path.join(work, "history.md")) as fh:
+            prior = {tuple(c.strip() for c in x.split("|")[1:4]): x
+                     for x in fh.read().splitlines() if re.match(r"\| 20\d\d-", x)}
+    day = datetime.timedelta(days=1)
+    first = min([n[:10] for n in names] + [k[0] for k in prior])
+    early = (datetime.date.fromisoformat(first) - day).isoformat()
+    sync_early = (datetime.date.fromisoformat(sync_dates[-1]) - day).isoformat()
+    if sync_early <= bench_dates[-1] or sync_early in sync_dates + [k[0] for k in prior]:
+        sync_early = early
+
+    def plots_of(n):
+        """A report's plots, by name alone: DATE-SERIES-*.png or DATE-SERIES-sync.png."""
+        base = n[:-3]
+        if sync_of[n]:
+            return [base + ".png"] if os.path.exists(os.path.join(work, base + ".png")) else []
+        return [p for p in os.listdir(work) if p.startswith(base + "-") and p.endswith(".png")
+                and not p.endswith("-sync.png")]
+
+    made = []
+    for n in names:
+        if n[:10] not in (bench_dates[-1], sync_dates[-1]) or sync_of[n] != (n[:10] == sync_dates[-1]):
+            continue
+        to = sync_early if sync_of[n] else early
+        for f in [n] + plots_of(n):
+            with open(os.path.join(work, f), "rb") as fh:
+                data = fh.read()
+            if f.endswith(".md"):
+                data = shift_digits(data.decode().replace(n[:10], to)).encode()
+            with open(os.path.join(work, to + f[10:]), "wb") as fh:
+                fh.write(data)
+        made.append(to + n[10:])
+        sync_of[to + n[10:]] = sync_of[n]
+    names += made
+    kept = [n for n in names if n[:10] == (sync_dates[-1] if sync_of[n] else bench_dates[-1])]
+    gone = [n for n in names if n not in kept]
+    files_of = {n: [n] + plots_of(n) for n in names}
+    gone_files = [f for n in gone for f in files_of[n]]
+    kept_files = {f: os.path.getsize(os.path.join(work, f)) for n in kept for f in files_of[n]}
+    expect = {}
+    for n in gone:
+        with open(os.path.join(work, n)) as fh:
+            text = fh.read()
+        kind = "sync" if sync_of[n] else "full" if "\n## Deterministic" in text else "old-format"
+        expect[n[:10], n[11:-3].replace("-sync", "") if sync_of[n] else n[11:-3], kind] = \
+            selftest_expect(text, kind)
+
+    def run(which):
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), "--latest", work, "--date", bench_dates[-1]],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check(p.returncode == 0, "history self-test: report.py --latest exits 0 (%s run)" % which,
+              p.stdout.strip()[-400:])
+        try:
+            with open(os.path.join(work, "history.md")) as fh:
+                return fh.read()
+        except OSError:
+            return ""
+
+    saved = {}
+    for f in gone_files:
+        with open(os.path.join(work, f), "rb") as fh:
+            saved[f] = fh.read()
+    text = run("first")
+    lines = [x for x in text.splitlines() if x.startswith("| ")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")] if lines else []
+    rows = [[c.strip() for c in x.strip("|").split("|")] for x in lines[1:]]
+    keys = [tuple(r[:3]) for r in rows]
+    want = sorted(set(expect) | set(prior))
+    check(sorted(keys) == want,
+          "history self-test: history.md has one row per earlier report (%d archived now, %d from before)"
+          % (len(gone), len(prior)), "rows %s, expected %s" % (sorted(keys), want))
+    for key, figs in sorted(expect.items()):
+        row = dict(zip(header, next((r for r in rows if tuple(r[:3]) == key), [])))
+        need = len(SELFTEST_ROWS[key[2]]) * 2
+        bad = ["%s: %s in the report, %s in history.md" % (c, v, row.get(c)) for c, v in figs.items()
+               if row.get(c) != v]
+        bad += ["%s: its row not found in the report" % c for c in header[4:]
+                if c.split(": ")[0] in SELFTEST_ROWS[key[2]] and c not in figs]
+        bad += ["%s: %s where the report has no such row" % (c, row.get(c)) for c in header[4:]
+                if c.split(": ")[0] not in SELFTEST_ROWS[key[2]] and row.get(c) != "—"]
+        check(row and not bad and len(figs) == need and all(v != "?" for v in figs.values()),
+              "history self-test: %s %s %s: the %d figures of its tables, \"—\" for the rest"
+              % (key + (need,)), "; ".join(bad[:4]) or "row %s, figures %s" % (row, figs))
+    left = [f for f in gone_files if os.path.exists(os.path.join(work, f))]
+    check(not left and len(gone_files) > len(gone),
+          "history self-test: the %d archived reports and their plots are gone (%d files)"
+          % (len(gone), len(gone_files)), "still there: %s" % " ".join(left))
+    lost = [f for f, size in kept_files.items()
+            if not os.path.exists(os.path.join(work, f)) or os.path.getsize(os.path.join(work, f)) != size]
+    check(not lost and any(sync_of[n] for n in kept) and any(not sync_of[n] for n in kept),
+          "history self-test: the newest make bench run (%s) and comparison with NTP (%s) stay, %d files"
+          % (bench_dates[-1], sync_dates[-1], len(kept_files)), "lost or changed: %s" % " ".join(lost))
+    with open(os.path.join(work, "latest.md")) as fh:
+        links = re.findall(r"\]\(([^)]+)\)", fh.read())
+    want = sorted(kept + ["history.md"] + [f for f in kept_files if f.endswith(".png")])
+    check(sorted(links) == want and all(os.path.exists(os.path.join(work, x)) for x in links),
+          "history self-test: latest.md links the newest reports, their plots and history.md, all there",
+          "links %s, expected %s" % (sorted(links), want))
+    old_rows = [line for line in prior.values() if line not in text.splitlines()]
+    check(not old_rows, "history self-test: history.md's %d earlier rows kept as they were" % len(prior),
+          "changed or lost: %s" % old_rows[:2])
+    # Again, with one archived report back as if a run had written it anew:
+    # its row is there already, and it goes again.
+    before = sorted(os.listdir(work))
+    for f in files_of[gone[0]]:
+        with open(os.path.join(work, f), "wb") as fh:
+            fh.write(saved[f])
+    again = run("second")
+    check(again == text and sorted(os.listdir(work)) == before,
+          "history self-test: run again with %s back: no row added, it goes again, nothing else" % gone[0],
+          "history.md %s, files %s" % ("unchanged" if again == text else "changed",
+                                      sorted(set(before) ^ set(os.listdir(work)))))
+
+
 def run_args(ap):
     """The options that name one series' run and its output (sync.py's too)."""
     ap.add_argument("--series")
@@ -1118,11 +1313,15 @@ def main():
     ap = run_args(argparse.ArgumentParser())
     ap.add_argument("--qemu", default="?")
     ap.add_argument("--latest")
+    ap.add_argument("--selftest-history")
     args = ap.parse_args()
 
     if args.latest:
         write_latest(args.latest, history_step(args.latest, args.date))
         return 0
+    if args.selftest_history:
+        selftest_history(args.selftest_history, args.out)
+        return 0 if all(checks) else 1
 
     b = Bench(args.runs)
     missing = [n for n in ("BENCH_N", "BENCH_SYSOFF_CALLS", "BENCH_ROUNDS", "BENCH_THREADS_MS",

@@ -17,7 +17,9 @@
 #                                    $OUT/bench/results, nothing into bench/.
 #                                    Proves every metric is produced and the
 #                                    deterministic boot repeats exactly;
-#                                    asserts no timing. make check runs this.
+#                                    asserts no timing; and tries the history
+#                                    step on copies of bench/results (report.py
+#                                    --selftest-history). make check runs this.
 #   bash tests/bench/run.sh sync     only the comparison with NTP (below),
 #                                    full counts, into bench/results (and
 #                                    latest.md and history.md, as above)
@@ -264,6 +266,18 @@ bench_latest() {
 			fail "bench/results/latest.md and history.md written" "see $BENCH_OUT/latest.log"; }
 }
 
+# bench_history_selftest: bench_latest's history step on copies of
+# bench/results, with made-up earlier runs (report.py --selftest-history):
+# rows with the reports' figures, nothing twice, the newest of each kind kept.
+bench_history_selftest() {
+	local log=$BENCH_OUT/history-selftest.log
+	result_context host bench-history
+	/usr/bin/python3 "$TOP/tests/bench/report.py" --selftest-history "$TOP/bench/results" \
+		--out "$BENCH_OUT/history-selftest" >"$log" 2>&1
+	record_lines "$log"
+	grep -qE '^(PASS|FAIL) ' "$log" || fail "bench history self-test reported checks" "no PASS/FAIL lines; see $log"
+}
+
 # bench_finish WHAT: the failures, results.ktap, and "WHAT: N passed, N
 # failed, N skipped (...)"; succeeds when nothing failed and something passed.
 bench_finish() {
@@ -301,6 +315,7 @@ export MACHINE
 	done
 } >"$BENCH_OUT/meta.sh"
 say "ptp_vmw bench ($MODE): kernel series [$SERIES_LIST]; logs in $BENCH_OUT; tables in $RESULTS_DIR"
+[ "$MODE" = smoke ] && bench_history_selftest
 guest_userland
 # The cached userland is shared with other runs, which may replace it: this
 # run keeps its own link to the file it started with.
