@@ -566,6 +566,7 @@ def write_markdown(b, args, det_rows, wall_rows, targets, rep, plots):
     L.append("| | |")
     L.append("|---|---|")
     L.append("| date (UTC) | %s |" % args.date)
+    L.append("| source | %s |" % os.environ.get("BENCH_SOURCE", "?"))
     L.append("| machine | %s |" % args.machine)
     L.append("| guest kernel | %s (Debian), clocksource %s |" % (args.kernel, info.get("clocksource", "?")))
     L.append("| QEMU build | %s, with tests/emulator/vmport-pclk.patch |" % args.qemu)
@@ -977,9 +978,10 @@ class Report:
         self.rows = md_rows(self.text)
 
     def commit(self):
+        """The source it names (run.sh's BENCH_SOURCE), or "—"."""
         for _, label, cells in self.rows:
             if label in ("source", "commit") and cells:
-                return next(iter(cells.values())) or "—"
+                return next(iter(cells.values())).strip("?") or "—"
         return "—"
 
     def figures(self):
@@ -1149,7 +1151,10 @@ def selftest_expect(text, kind):
 
 def shift_digits(text):
     """TEXT with every digit in the value cells of its wider tables moved
-    on by one (9 to 0): an earlier run's report, with figures of its own."""
+    on by one (9 to 0), and a made-up source: an earlier run's report, with
+    figures of its own."""
+    text = re.sub(r"(?m)^\| source \|.*\n", "", text)
+    text = text.replace("|---|---|\n", "|---|---|\n| source | 0123abc-selftest |\n", 1)
     out = []
     for line in text.splitlines():
         cells = re.split(r"(?<!\\)\|", line)
@@ -1227,8 +1232,10 @@ def selftest_history(src, work):
         with open(os.path.join(work, n)) as fh:
             text = fh.read()
         kind = "sync" if sync_of[n] else "full" if "\n## Deterministic" in text else "old-format"
-        expect[n[:10], n[11:-3].replace("-sync", "") if sync_of[n] else n[11:-3], kind] = \
-            selftest_expect(text, kind)
+        key = (n[:10], n[11:-3].removesuffix("-sync"), kind)
+        expect[key] = selftest_expect(text, kind)
+        m = re.search(r"(?m)^\| source \| ([^|?]+?) \|", text)
+        expect[key]["commit"] = m.group(1) if m else "—"
 
     def run(which):
         p = subprocess.run([sys.executable, os.path.abspath(__file__), "--latest", work, "--date", bench_dates[-1]],
@@ -1263,8 +1270,8 @@ def selftest_history(src, work):
                 if c.split(": ")[0] in SELFTEST_ROWS[key[2]] and c not in figs]
         bad += ["%s: %s where the report has no such row" % (c, row.get(c)) for c in header[4:]
                 if c.split(": ")[0] not in SELFTEST_ROWS[key[2]] and row.get(c) != "—"]
-        check(row and not bad and len(figs) == need and all(v != "?" for v in figs.values()),
-              "history self-test: %s %s %s: the %d figures of its tables, \"—\" for the rest"
+        check(row and not bad and len(figs) == need + 1 and all(v != "?" for v in figs.values()),
+              "history self-test: %s %s %s: its source and the %d figures of its tables, \"—\" for the rest"
               % (key + (need,)), "; ".join(bad[:4]) or "row %s, figures %s" % (row, figs))
     left = [f for f in gone_files if os.path.exists(os.path.join(work, f))]
     check(not left and len(gone_files) > len(gone),

@@ -108,6 +108,9 @@ BENCH_LOCK_TIMEOUT=60    # guest seconds
 BENCH_LOCK_NS=1000
 BENCH_WALL=${BENCH_WALL:-yes}
 BENCH_SYNC=${BENCH_SYNC:-yes}
+# The source measured, as make check-matrix names it: every report says it,
+# and history.md keeps it ("run.sh report": the run's own, from meta.sh).
+BENCH_SOURCE=${BENCH_SOURCE:-$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)}
 # The vMotion-like pauses, ms, and the comparison's sampling period.
 BENCH_SYNC_PAUSES=100,1000,5000
 BENCH_SYNC_PERIOD_MS=100
@@ -116,7 +119,7 @@ BENCH_VARS="BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRON
 	BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS
 	BENCH_SYNC_CONVERGE BENCH_SYNC_WINDOW BENCH_SYNC_RECOVER BENCH_SYNC_PAUSES BENCH_SYNC_PERIOD_MS"
 export BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRONY_ROUNDS \
-	BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS BENCH_WALL \
+	BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS BENCH_WALL BENCH_SOURCE \
 	BENCH_SYNC_CONVERGE BENCH_SYNC_WINDOW BENCH_SYNC_RECOVER BENCH_SYNC_PAUSES BENCH_SYNC_PERIOD_MS
 
 if [ "$MODE" != report ]; then
@@ -308,8 +311,8 @@ MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $
 export MACHINE
 # What "run.sh report" needs to draw this run's tables again.
 {
-	printf 'SERIES_LIST=%q\nRESULTS_DIR=%q\nDATE=%q\nRUN_MODE=%q\nBENCH_WALL=%q\n' \
-		"$SERIES_LIST" "$RESULTS_DIR" "$DATE" "$MODE" "$BENCH_WALL"
+	printf 'SERIES_LIST=%q\nRESULTS_DIR=%q\nDATE=%q\nRUN_MODE=%q\nBENCH_WALL=%q\nBENCH_SOURCE=%q\n' \
+		"$SERIES_LIST" "$RESULTS_DIR" "$DATE" "$MODE" "$BENCH_WALL" "$BENCH_SOURCE"
 	for n in $BENCH_VARS; do
 		echo "$n=${!n}"
 	done
