@@ -12,8 +12,17 @@
         prints one PASS/FAIL line per check that every metric is present and
         well-formed and that the deterministic boot repeated exactly (never a
         timing threshold).
-    report.py --latest RESULTS_DIR --date D --series-list "6.1 6.12"
-        writes RESULTS_DIR/latest.md pointing at that run's files.
+    report.py --latest RESULTS_DIR --date D
+        the history step: every dated report of RESULTS_DIR older than the
+        newest of its kind (make bench's, or the comparison with NTP's) and
+        not of date D becomes a row of RESULTS_DIR/history.md (its headline
+        figures, read from its tables; never twice for one date, series and
+        kind) and is deleted with its plots; then writes
+        RESULTS_DIR/latest.md, pointing at the newest of each kind and at
+        history.md.
+    report.py --selftest-history RESULTS_DIR --out WORK
+        the history step on copies of RESULTS_DIR in WORK, with made-up
+        earlier runs; one PASS/FAIL line per check.
 
 The counts the guest was asked for come from the BENCH_* environment
 variables that tests/bench/run.sh exports. Standard library only; the plots
@@ -24,6 +33,7 @@ import datetime
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -556,6 +566,7 @@ def write_markdown(b, args, det_rows, wall_rows, targets, rep, plots):
     L.append("| | |")
     L.append("|---|---|")
     L.append("| date (UTC) | %s |" % args.date)
+    L.append("| source | %s |" % os.environ.get("BENCH_SOURCE", "?"))
     L.append("| machine | %s |" % args.machine)
     L.append("| guest kernel | %s (Debian), clocksource %s |" % (args.kernel, info.get("clocksource", "?")))
     L.append("| QEMU build | %s, with tests/emulator/vmport-pclk.patch |" % args.qemu)
@@ -859,6 +870,440 @@ def validate_calls(b):
               "model %s, guest %s" % (b.calls[name].model, c))
 
 
+# ---- bench/results: the newest run, and earlier runs as figures ----------
+
+# A dated report: DATE-SERIES.md (make bench) or DATE-SERIES-sync.md (its
+# comparison with NTP).
+REPORT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+?)(-sync)?\.md$")
+TITLE_BENCH = re.compile(r"^# ptp_vmw bench: kernel series (\S+), (\d{4}-\d{2}-\d{2})$")
+TITLE_SYNC = re.compile(r"^# ptp_vmw bench: chrony over NTP against the precision clock, "
+                        r"kernel series (\S+), (\d{4}-\d{2}-\d{2})$")
+# The two sides of each kind's figures: the history table's name for them,
+# and the columns of the report's tables they come from.
+SIDES = {"full": (("in-tree", "in-tree"), ("ours", "ours")),
+         "old-format": (("in-tree", "in-tree"), ("ours", "ours")),
+         "sync": (("NTP", "NTP only"), ("clock", "precision clock (package)"))}
+# The history table's figures, two columns each: per kind of report, the
+# row they are copied from, as the start of its section's bold title and
+# the start of its label. "full" is make bench's report since 2026-11-28
+# (deterministic instruction counts), "old-format" the one before it (wall
+# clock only), "sync" the comparison with NTP.
+HISTORY_FIGURES = (
+    ("clock_gettime insns", {"full": ("Instructions per reading", "clock_gettime(PHC)")}, ""),
+    ("PTP_SYS_OFFSET insns per sample", {"full": ("Instructions per reading", "PTP_SYS_OFFSET, per sample")}, ""),
+    ("host − system RMS ns", {"full": ("Sync", "host − system time, exact, 4 per second: RMS"),
+                              "old-format": ("Sync", "independent check: host − system time via bare backdoor, RMS")},
+     "exact in full reports, estimated in old-format ones"),
+    ("tracking.log RMS ns", {"full": ("Sync", "chrony's own view: tracking.log offset, RMS"),
+                             "old-format": ("Sync", "tracking.log offset, RMS")}, ""),
+    ("lock s", {"full": ("Sync", "time from chronyd start to lock"),
+                "old-format": ("Sync", "time from chronyd start to lock")},
+     "the lock's criterion is in the row's label: |System time| < 100 µs in old-format reports, "
+     "< 1 µs in full ones"),
+    ("steady RMS µs", {"sync": ("", "steady window: RMS offset")}, ""),
+    ("to 100 µs s", {"sync": ("", "from chronyd's start to |offset| < 100 µs")}, "from chronyd's start"),
+    ("1 s pause, back within 100 µs s", {"sync": ("1.0 s pause", "back within 100 µs")}, "from the resume"),
+)
+PLOT_NAMES = {"det": "deterministic", "wall": "wall clock", "offset": "chrony offset",
+              "latency": "read latency", "": "plot"}
+
+
+def md_rows(text):
+    """Every row of TEXT's Markdown tables: (section, label, {column: cell}),
+    the columns named by the table's header row, the section the bold title
+    of the last row above that starts with one."""
+    rows = []
+    header = None
+    section = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if len(line) < 2 or not (line.startswith("|") and line.endswith("|")):
+            header = None
+            continue
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line[1:-1])]
+        if header is None:
+            header, section = cells, ""
+            continue
+        if all(re.match(r"^:?-+:?$", c) for c in cells):
+            continue
+        m = re.match(r"^\*\*(.+?)\*\*", cells[0])
+        if m:
+            section = m.group(1)
+        rows.append((section, cells[0], dict(zip(header[1:], cells[1:]))))
+    return rows
+
+
+def figure(cell):
+    """A table cell as a figure: its leading number ("596 (596.8)": 596), "> N"
+    for "not within N s", else "—"."""
+    cell = (cell or "").strip()
+    m = re.match(r"^[+−-]?[0-9][0-9,]*(\.[0-9]+)?", cell)
+    if m:
+        return m.group(0)
+    m = re.match(r"^not within ([0-9][0-9,.]*) s$", cell)
+    if m:
+        return "> " + m.group(1)
+    return "n/a" if cell.startswith("n/a") else "—"
+
+
+def version_key(series):
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in series.split(".")]
+
+
+class Report:
+    """One dated report in the results directory. kind is None when it is
+    not one this step knows (it is then left alone)."""
+
+    def __init__(self, directory, name):
+        m = REPORT_NAME.match(name)
+        self.name, self.path = name, os.path.join(directory, name)
+        self.date, self.series = m.group(1), m.group(2)
+        self.base = name[:-len(".md")]
+        with open(self.path, errors="replace") as f:
+            self.text = f.read()
+        first = (self.text.splitlines() or [""])[0]
+        t = (TITLE_SYNC if m.group(3) else TITLE_BENCH).match(first)
+        self.kind = None
+        if t and t.groups() == (self.series, self.date):
+            if m.group(3):
+                self.kind = "sync"
+            else:
+                self.kind = "full" if "\n## Deterministic" in self.text else "old-format"
+        # Which run it belongs to: the newest of each stays.
+        self.run = "sync" if self.kind == "sync" else "bench"
+        self.key = (self.date, self.series, self.kind)
+        # Its own plots: the images it shows, named after it, in its directory.
+        self.plots = [p for p in re.findall(r"!\[[^\]]*\]\(([^)/]+\.png)\)", self.text)
+                      if p.startswith(self.base)]
+        self.rows = md_rows(self.text)
+
+    def commit(self):
+        """The source it names (run.sh's BENCH_SOURCE), or "—"."""
+        for _, label, cells in self.rows:
+            if label in ("source", "commit") and cells:
+                return next(iter(cells.values())).strip("?") or "—"
+        return "—"
+
+    def figures(self):
+        """The history row's figures, two per HISTORY_FIGURES entry."""
+        out = []
+        for _, where, _ in HISTORY_FIGURES:
+            if self.kind not in where:
+                out += ["—", "—"]
+                continue
+            section, label = where[self.kind]
+            found = [c for s, lab, c in self.rows if s.startswith(section) and lab.startswith(label)]
+            out += [figure(found[0].get(col)) if found else "—" for _, col in SIDES[self.kind]]
+        return out
+
+    def history_line(self):
+        return "| %s |" % " | ".join([self.date, self.series, self.kind, self.commit()] + self.figures())
+
+
+def history_header():
+    cols = ["date", "series", "kind", "commit"]
+    for name, where, _ in HISTORY_FIGURES:
+        kind = next(iter(where))
+        cols += ["%s: %s" % (name, side) for side, _ in SIDES[kind]]
+    return ["| %s |" % " | ".join(cols), "|---|---|---|---|" + "---:|" * (len(cols) - 4)]
+
+
+def history_rows(path):
+    """The rows of an existing history.md, as they are: {(date, series, kind): line}."""
+    rows = {}
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return rows
+    for line in text.splitlines():
+        if re.match(r"^\| \d{4}-\d{2}-\d{2} \|", line):
+            cells = [c.strip() for c in line.strip()[1:-1].split("|")]
+            rows[tuple(cells[:3])] = line
+    return rows
+
+
+def write_history(path, rows):
+    L = ["# Earlier `make bench` runs", ""]
+    L.append("The headline figures of each earlier report in bench/results, one row per report: when a "
+             "newer run of the same kind came, `tests/bench/report.py --latest` copied them here from "
+             "the report's own tables and deleted the report and its plots ([latest.md](latest.md) points "
+             "at the newest). Kinds: full (`make bench`: deterministic instruction counts, wall clock, "
+             "chrony), old-format (its first format: wall clock and chrony only), sync (the comparison "
+             "of chrony over NTP with the precision clock). A figure is the leading number of its cell: "
+             "a median, or the value pooled over the rounds; \"> N\": not reached in the N s watched; "
+             "\"—\": that kind of report has no such row. Commit: the source the report names, if any.")
+    L.append("")
+    L += history_header()
+    # The newest first; in a date, by series and kind.
+    keys = sorted(rows, key=lambda k: (version_key(k[1]), k[2]))
+    L += [rows[k] for k in sorted(keys, key=lambda k: k[0], reverse=True)]
+    L.append("")
+    L.append("Where each figure comes from (the row of the report's table whose section and label "
+             "start so):")
+    L.append("")
+    for name, where, note in HISTORY_FIGURES:
+        L.append("- %s: %s%s" % (name, "; ".join(
+            "%s: \"%s\" › \"%s\"" % (k, s, lab) if s else "%s: \"%s\"" % (k, lab)
+            for k, (s, lab) in where.items()), " (%s)" % note if note else ""))
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+def history_step(directory, date):
+    """Every dated report of DIRECTORY older than the newest of its kind
+    (make bench's, or the comparison with NTP's) and not of DATE becomes a
+    row of history.md, unless a row of its date, series and kind is there
+    already; then it and its plots are deleted. Returns the reports that
+    stay."""
+    reports = [Report(directory, n) for n in sorted(os.listdir(directory)) if REPORT_NAME.match(n)]
+    for r in reports:
+        if r.kind is None:
+            print("NOTE %s: not a report the history step knows; left alone" % r.name)
+    reports = [r for r in reports if r.kind]
+    newest = {}
+    for r in reports:
+        newest[r.run] = max(newest.get(r.run, ""), r.date)
+    old = [r for r in reports if r.date < newest[r.run] and r.date != date]
+    path = os.path.join(directory, "history.md")
+    rows = history_rows(path)
+    for r in old:
+        if r.key in rows:
+            print("NOTE %s: history.md has its row already" % r.name)
+        rows.setdefault(r.key, r.history_line())
+    if old:
+        write_history(path, rows)
+    for r in old:
+        for name in [r.name] + r.plots:
+            if os.path.exists(os.path.join(directory, name)):
+                os.remove(os.path.join(directory, name))
+        print("NOTE %s: now a row of history.md; deleted with %d plot(s)" % (r.name, len(r.plots)))
+    return [r for r in reports if r not in old]
+
+
+def write_latest(directory, reports):
+    """latest.md: the newest make bench run's reports and the newest
+    comparison with NTP, their plots, and history.md."""
+    def newest(run):
+        mine = [r for r in reports if r.run == run]
+        last = max((r.date for r in mine), default=None)
+        return sorted((r for r in mine if r.date == last), key=lambda r: version_key(r.series))
+
+    def plots(r):
+        names = [p for p in r.plots if os.path.exists(os.path.join(directory, p))]
+        what = [p[len(r.base):-len(".png")].lstrip("-") for p in names]
+        return " (%s)" % ", ".join("[%s](%s)" % (PLOT_NAMES.get(w, w), p)
+                                   for w, p in zip(what, names)) if names else ""
+
+    bench, sync = newest("bench"), newest("sync")
+    L = ["# Latest `make bench` run: %s" % ((bench or sync)[0].date if bench or sync else "none"), ""]
+    for r in bench:
+        L.append("- kernel series %s: [%s](%s)%s" % (r.series, r.name, r.name, plots(r)))
+    for r in sync:
+        L.append("- the comparison with NTP, kernel series %s, %s: [%s](%s)%s"
+                 % (r.series, r.date, r.name, r.name, plots(r)))
+    if os.path.exists(os.path.join(directory, "history.md")):
+        L += ["", "Earlier runs, as figures: [history.md](history.md)."]
+    with open(os.path.join(directory, "latest.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+# --selftest-history: what the expected figures are read with, apart from
+# md_rows and figure(): per kind, for each history figure, a regular
+# expression for the start of its row in the report's Markdown (and, for a
+# row under a section, the section's start before it).
+SELFTEST_ROWS = {
+    "full": {"clock_gettime insns": r"clock_gettime\(PHC\) from user space",
+             "PTP_SYS_OFFSET insns per sample": r"PTP_SYS_OFFSET, per sample \(kernel",
+             "host − system RMS ns": r"host − system time, exact, 4 per second: RMS",
+             "tracking.log RMS ns": r"chrony's own view: tracking\.log offset, RMS",
+             "lock s": r"time from chronyd start to lock"},
+    "old-format": {"host − system RMS ns": r"independent check: host − system time via bare backdoor, RMS",
+                   "tracking.log RMS ns": r"tracking\.log offset, RMS",
+                   "lock s": r"time from chronyd start to lock"},
+    "sync": {"steady RMS µs": r"steady window: RMS offset",
+             "to 100 µs s": r"from chronyd's start to \\\|offset\\\| < 100 µs",
+             "1 s pause, back within 100 µs s": (r"\*\*1\.0 s pause\*\*", r"back within 100 µs")},
+}
+
+
+def selftest_expect(text, kind):
+    """{history column: figure} of one report, read with SELFTEST_ROWS;
+    the figures whose row is missing are left out."""
+    out = {}
+    sides = [s for s, _ in SIDES[kind]]
+    for name, row in SELFTEST_ROWS[kind].items():
+        start = 0
+        if isinstance(row, tuple):
+            m = re.search(r"(?m)^\| " + row[0], text)
+            if not m:
+                continue
+            start, row = m.end(), row[1]
+        m = re.compile(r"(?m)^\| " + row + r"(?:[^|\\]|\\.)*\|([^|]*)\|([^|]*)\|").search(text, start)
+        if not m:
+            continue
+        for side, cell in zip(sides, m.groups()):
+            n = re.match(r"\s*([+-]?\d[\d,]*(?:\.\d+)?)", cell) or re.match(r"\s*not within ([\d,]+) s", cell)
+            out["%s: %s" % (name, side)] = ("> " if cell.strip().startswith("not") else "") + n.group(1) \
+                if n else "?"
+    return out
+
+
+def shift_digits(text):
+    """TEXT with every digit in the value cells of its wider tables moved
+    on by one (9 to 0), and a made-up source: an earlier run's report, with
+    figures of its own."""
+    text = re.sub(r"(?m)^\| source \|.*\n", "", text)
+    text = text.replace("|---|---|\n", "|---|---|\n| source | 0123abc-selftest |\n", 1)
+    out = []
+    for line in text.splitlines():
+        cells = re.split(r"(?<!\\)\|", line)
+        if line.startswith("|") and len(cells) >= 6:
+            line = "|".join(cells[:2] + [re.sub(r"\d", lambda d: str((int(d.group()) + 1) % 10), c)
+                                         for c in cells[2:]])
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def selftest_history(src, work):
+    """The history step, on copies of SRC's reports in WORK: with a made-up
+    earlier copy of its newest make bench run, dated before everything, and
+    of its newest comparison with NTP, dated the day before that one (after
+    the make bench run when it can: the newest of each kind stays, not
+    whatever is newer than the run). Runs report.py --latest as run.sh does,
+    dated as the newest make bench run; then again, with one archived report
+    back."""
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    for n in os.listdir(src):
+        if n.endswith((".md", ".png")):
+            shutil.copy(os.path.join(src, n), work)
+    names = sorted(n for n in os.listdir(work) if REPORT_NAME.match(n))
+    sync_of = {n: n.endswith("-sync.md") for n in names}
+    bench_dates = sorted({n[:10] for n in names if not sync_of[n]})
+    sync_dates = sorted({n[:10] for n in names if sync_of[n]})
+    check(bool(bench_dates and sync_dates), "history self-test: the results have a make bench report and a "
+          "comparison with NTP", "reports in %s: %s" % (src, " ".join(names)))
+    if not (bench_dates and sync_dates):
+        return
+    # The rows of an earlier history.md, as its lines: {(date, series, kind): line}.
+    prior = {}
+    if os.path.exists(os.path.join(work, "history.md")):
+        with open(os.path.join(work, "history.md")) as fh:
+            prior = {tuple(c.strip() for c in x.split("|")[1:4]): x
+                     for x in fh.read().splitlines() if re.match(r"\| 20\d\d-", x)}
+    day = datetime.timedelta(days=1)
+    first = min([n[:10] for n in names] + [k[0] for k in prior])
+    early = (datetime.date.fromisoformat(first) - day).isoformat()
+    sync_early = (datetime.date.fromisoformat(sync_dates[-1]) - day).isoformat()
+    if sync_early <= bench_dates[-1] or sync_early in sync_dates + [k[0] for k in prior]:
+        sync_early = early
+
+    def plots_of(n):
+        """A report's plots, by name alone: DATE-SERIES-*.png or DATE-SERIES-sync.png."""
+        base = n[:-3]
+        if sync_of[n]:
+            return [base + ".png"] if os.path.exists(os.path.join(work, base + ".png")) else []
+        return [p for p in os.listdir(work) if p.startswith(base + "-") and p.endswith(".png")
+                and not p.endswith("-sync.png")]
+
+    made = []
+    for n in names:
+        if n[:10] not in (bench_dates[-1], sync_dates[-1]) or sync_of[n] != (n[:10] == sync_dates[-1]):
+            continue
+        to = sync_early if sync_of[n] else early
+        for f in [n] + plots_of(n):
+            with open(os.path.join(work, f), "rb") as fh:
+                data = fh.read()
+            if f.endswith(".md"):
+                data = shift_digits(data.decode().replace(n[:10], to)).encode()
+            with open(os.path.join(work, to + f[10:]), "wb") as fh:
+                fh.write(data)
+        made.append(to + n[10:])
+        sync_of[to + n[10:]] = sync_of[n]
+    names += made
+    kept = [n for n in names if n[:10] == (sync_dates[-1] if sync_of[n] else bench_dates[-1])]
+    gone = [n for n in names if n not in kept]
+    files_of = {n: [n] + plots_of(n) for n in names}
+    gone_files = [f for n in gone for f in files_of[n]]
+    kept_files = {f: os.path.getsize(os.path.join(work, f)) for n in kept for f in files_of[n]}
+    expect = {}
+    for n in gone:
+        with open(os.path.join(work, n)) as fh:
+            text = fh.read()
+        kind = "sync" if sync_of[n] else "full" if "\n## Deterministic" in text else "old-format"
+        key = (n[:10], n[11:-3].removesuffix("-sync"), kind)
+        expect[key] = selftest_expect(text, kind)
+        m = re.search(r"(?m)^\| source \| ([^|?]+?) \|", text)
+        expect[key]["commit"] = m.group(1) if m else "—"
+
+    def run(which):
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), "--latest", work, "--date", bench_dates[-1]],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check(p.returncode == 0, "history self-test: report.py --latest exits 0 (%s run)" % which,
+              p.stdout.strip()[-400:])
+        try:
+            with open(os.path.join(work, "history.md")) as fh:
+                return fh.read()
+        except OSError:
+            return ""
+
+    saved = {}
+    for f in gone_files:
+        with open(os.path.join(work, f), "rb") as fh:
+            saved[f] = fh.read()
+    text = run("first")
+    lines = [x for x in text.splitlines() if x.startswith("| ")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")] if lines else []
+    rows = [[c.strip() for c in x.strip("|").split("|")] for x in lines[1:]]
+    keys = [tuple(r[:3]) for r in rows]
+    want = sorted(set(expect) | set(prior))
+    check(sorted(keys) == want,
+          "history self-test: history.md has one row per earlier report (%d archived now, %d from before)"
+          % (len(gone), len(prior)), "rows %s, expected %s" % (sorted(keys), want))
+    for key, figs in sorted(expect.items()):
+        row = dict(zip(header, next((r for r in rows if tuple(r[:3]) == key), [])))
+        need = len(SELFTEST_ROWS[key[2]]) * 2
+        bad = ["%s: %s in the report, %s in history.md" % (c, v, row.get(c)) for c, v in figs.items()
+               if row.get(c) != v]
+        bad += ["%s: its row not found in the report" % c for c in header[4:]
+                if c.split(": ")[0] in SELFTEST_ROWS[key[2]] and c not in figs]
+        bad += ["%s: %s where the report has no such row" % (c, row.get(c)) for c in header[4:]
+                if c.split(": ")[0] not in SELFTEST_ROWS[key[2]] and row.get(c) != "—"]
+        check(row and not bad and len(figs) == need + 1 and all(v != "?" for v in figs.values()),
+              "history self-test: %s %s %s: its source and the %d figures of its tables, \"—\" for the rest"
+              % (key + (need,)), "; ".join(bad[:4]) or "row %s, figures %s" % (row, figs))
+    left = [f for f in gone_files if os.path.exists(os.path.join(work, f))]
+    check(not left and len(gone_files) > len(gone),
+          "history self-test: the %d archived reports and their plots are gone (%d files)"
+          % (len(gone), len(gone_files)), "still there: %s" % " ".join(left))
+    lost = [f for f, size in kept_files.items()
+            if not os.path.exists(os.path.join(work, f)) or os.path.getsize(os.path.join(work, f)) != size]
+    check(not lost and any(sync_of[n] for n in kept) and any(not sync_of[n] for n in kept),
+          "history self-test: the newest make bench run (%s) and comparison with NTP (%s) stay, %d files"
+          % (bench_dates[-1], sync_dates[-1], len(kept_files)), "lost or changed: %s" % " ".join(lost))
+    with open(os.path.join(work, "latest.md")) as fh:
+        links = re.findall(r"\]\(([^)]+)\)", fh.read())
+    want = sorted(kept + ["history.md"] + [f for f in kept_files if f.endswith(".png")])
+    check(sorted(links) == want and all(os.path.exists(os.path.join(work, x)) for x in links),
+          "history self-test: latest.md links the newest reports, their plots and history.md, all there",
+          "links %s, expected %s" % (sorted(links), want))
+    old_rows = [line for line in prior.values() if line not in text.splitlines()]
+    check(not old_rows, "history self-test: history.md's %d earlier rows kept as they were" % len(prior),
+          "changed or lost: %s" % old_rows[:2])
+    # Again, with one archived report back as if a run had written it anew:
+    # its row is there already, and it goes again.
+    before = sorted(os.listdir(work))
+    for f in files_of[gone[0]]:
+        with open(os.path.join(work, f), "wb") as fh:
+            fh.write(saved[f])
+    again = run("second")
+    check(again == text and sorted(os.listdir(work)) == before,
+          "history self-test: run again with %s back: no row added, it goes again, nothing else" % gone[0],
+          "history.md %s, files %s" % ("unchanged" if again == text else "changed",
+                                      sorted(set(before) ^ set(os.listdir(work)))))
+
+
 def run_args(ap):
     """The options that name one series' run and its output (sync.py's too)."""
     ap.add_argument("--series")
@@ -875,22 +1320,15 @@ def main():
     ap = run_args(argparse.ArgumentParser())
     ap.add_argument("--qemu", default="?")
     ap.add_argument("--latest")
-    ap.add_argument("--series-list", default="")
+    ap.add_argument("--selftest-history")
     args = ap.parse_args()
 
     if args.latest:
-        lines = ["# Latest `make bench` run: %s" % args.date, ""]
-        for s in args.series_list.split():
-            base = "%s-%s" % (args.date, s)
-            if os.path.exists(os.path.join(args.latest, base + ".md")):
-                extra = ""
-                if os.path.exists(os.path.join(args.latest, base + "-wall.png")):
-                    extra = ", [wall clock](%s-wall.png)" % base
-                lines.append("- kernel series %s: [%s.md](%s.md) ([deterministic](%s-det.png)%s)"
-                             % (s, base, base, base, extra))
-        with open(os.path.join(args.latest, "latest.md"), "w") as f:
-            f.write("\n".join(lines) + "\n")
+        write_latest(args.latest, history_step(args.latest, args.date))
         return 0
+    if args.selftest_history:
+        selftest_history(args.selftest_history, args.out)
+        return 0 if all(checks) else 1
 
     b = Bench(args.runs)
     missing = [n for n in ("BENCH_N", "BENCH_SYSOFF_CALLS", "BENCH_ROUNDS", "BENCH_THREADS_MS",

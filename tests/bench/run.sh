@@ -6,7 +6,9 @@
 #   bash tests/bench/run.sh          full counts, every series in KSERIES
 #                                    (default: the two Debian 12 ships);
 #                                    writes bench/results/<date>-<series>.md
-#                                    and its PNG plots, and bench/results/latest.md
+#                                    and its PNG plots, and bench/results/latest.md;
+#                                    earlier runs' reports become rows of
+#                                    bench/results/history.md (bench_latest)
 #   bash tests/bench/run.sh report   the tables and plots again, from the raw
 #                                    results of the last run in $OUT/bench (no
 #                                    boots): for a change to report.py
@@ -15,9 +17,12 @@
 #                                    $OUT/bench/results, nothing into bench/.
 #                                    Proves every metric is produced and the
 #                                    deterministic boot repeats exactly;
-#                                    asserts no timing. make check runs this.
+#                                    asserts no timing; and tries the history
+#                                    step on copies of bench/results (report.py
+#                                    --selftest-history). make check runs this.
 #   bash tests/bench/run.sh sync     only the comparison with NTP (below),
-#                                    full counts, into bench/results
+#                                    full counts, into bench/results (and
+#                                    latest.md and history.md, as above)
 #
 # Per series: three short boots whose only precision-clock calls are the
 # measured ones (hypercalls per reading, from the device model's counter);
@@ -103,6 +108,9 @@ BENCH_LOCK_TIMEOUT=60    # guest seconds
 BENCH_LOCK_NS=1000
 BENCH_WALL=${BENCH_WALL:-yes}
 BENCH_SYNC=${BENCH_SYNC:-yes}
+# The source measured, as make check-matrix names it: every report says it,
+# and history.md keeps it ("run.sh report": the run's own, from meta.sh).
+BENCH_SOURCE=${BENCH_SOURCE:-$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)}
 # The vMotion-like pauses, ms, and the comparison's sampling period.
 BENCH_SYNC_PAUSES=100,1000,5000
 BENCH_SYNC_PERIOD_MS=100
@@ -111,7 +119,7 @@ BENCH_VARS="BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRON
 	BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS
 	BENCH_SYNC_CONVERGE BENCH_SYNC_WINDOW BENCH_SYNC_RECOVER BENCH_SYNC_PAUSES BENCH_SYNC_PERIOD_MS"
 export BENCH_N BENCH_SYSOFF_CALLS BENCH_ROUNDS BENCH_THREADS_MS BENCH_CHRONY_ROUNDS \
-	BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS BENCH_WALL \
+	BENCH_WINDOW BENCH_CALLS_N BENCH_CALLS_SYSOFF BENCH_LOCK_TIMEOUT BENCH_LOCK_NS BENCH_WALL BENCH_SOURCE \
 	BENCH_SYNC_CONVERGE BENCH_SYNC_WINDOW BENCH_SYNC_RECOVER BENCH_SYNC_PAUSES BENCH_SYNC_PERIOD_MS
 
 if [ "$MODE" != report ]; then
@@ -250,11 +258,27 @@ bench_report() {
 	say "[$series] table: $RESULTS_DIR/$base.md"
 }
 
-# bench_latest: bench/results/latest.md, pointing at this run's tables.
+# bench_latest: the reports of earlier runs (older than the newest of their
+# kind, make bench's or the comparison with NTP's) become rows of
+# bench/results/history.md and go, plots and all; bench/results/latest.md
+# points at the newest of each kind and at history.md.
 bench_latest() {
 	/usr/bin/python3 "$TOP/tests/bench/report.py" --latest "$RESULTS_DIR" --date "$DATE" \
-		--series-list "$SERIES_LIST" >"$BENCH_OUT/latest.log" 2>&1 ||
-		{ result_context host report && fail "bench/results/latest.md written" "see $BENCH_OUT/latest.log"; }
+		>"$BENCH_OUT/latest.log" 2>&1 ||
+		{ result_context host report &&
+			fail "bench/results/latest.md and history.md written" "see $BENCH_OUT/latest.log"; }
+}
+
+# bench_history_selftest: bench_latest's history step on copies of
+# bench/results, with made-up earlier runs (report.py --selftest-history):
+# rows with the reports' figures, nothing twice, the newest of each kind kept.
+bench_history_selftest() {
+	local log=$BENCH_OUT/history-selftest.log
+	result_context host bench-history
+	/usr/bin/python3 "$TOP/tests/bench/report.py" --selftest-history "$TOP/bench/results" \
+		--out "$BENCH_OUT/history-selftest" >"$log" 2>&1
+	record_lines "$log"
+	grep -qE '^(PASS|FAIL) ' "$log" || fail "bench history self-test reported checks" "no PASS/FAIL lines; see $log"
 }
 
 # bench_finish WHAT: the failures, results.ktap, and "WHAT: N passed, N
@@ -279,7 +303,7 @@ if [ "$MODE" = report ]; then
 			[ ! -d "$BENCH_OUT/runs/$series/bench-sync-ntp" ] || sync_report "$series"
 		) || { result_context "$series" report && fail "bench report for $series" "see above"; }
 	done
-	[ "$RUN_MODE" = full ] && bench_latest
+	[ "$RUN_MODE" = smoke ] || bench_latest
 	bench_finish "bench report"
 	exit
 fi
@@ -287,13 +311,14 @@ MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $
 export MACHINE
 # What "run.sh report" needs to draw this run's tables again.
 {
-	printf 'SERIES_LIST=%q\nRESULTS_DIR=%q\nDATE=%q\nRUN_MODE=%q\nBENCH_WALL=%q\n' \
-		"$SERIES_LIST" "$RESULTS_DIR" "$DATE" "$MODE" "$BENCH_WALL"
+	printf 'SERIES_LIST=%q\nRESULTS_DIR=%q\nDATE=%q\nRUN_MODE=%q\nBENCH_WALL=%q\nBENCH_SOURCE=%q\n' \
+		"$SERIES_LIST" "$RESULTS_DIR" "$DATE" "$MODE" "$BENCH_WALL" "$BENCH_SOURCE"
 	for n in $BENCH_VARS; do
 		echo "$n=${!n}"
 	done
 } >"$BENCH_OUT/meta.sh"
 say "ptp_vmw bench ($MODE): kernel series [$SERIES_LIST]; logs in $BENCH_OUT; tables in $RESULTS_DIR"
+[ "$MODE" = smoke ] && bench_history_selftest
 guest_userland
 # The cached userland is shared with other runs, which may replace it: this
 # run keeps its own link to the file it started with.
@@ -308,5 +333,5 @@ for series in $SERIES_LIST; do
 		{ result_context "$series" bench && fail "bench for kernel series $series ran" "a step failed; see the messages above"; }
 done
 
-[ "$MODE" = full ] && bench_latest
+[ "$MODE" = smoke ] || bench_latest
 bench_finish "bench ($MODE)"

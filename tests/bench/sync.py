@@ -181,6 +181,7 @@ def table(figs, args):
          % (args.series, args.date), ""]
     L.append("| | |")
     L.append("|---|---|")
+    L.append("| source | %s |" % os.environ.get("BENCH_SOURCE", "?"))
     L.append("| machine | %s |" % args.machine)
     L.append("| guest kernel | %s (Debian), 1 vCPU, TCG in real time |" % args.kernel)
     L.append("| mode | %s: %s s from chronyd's start to the window, a %s s steady window, %s s watched "

@@ -165,7 +165,8 @@ host_test_ktap() {
 # deterministic boot still repeats exactly (two boots, every data line
 # identical) and that the tables and plots are still written, into the
 # check's own output directory (never bench/results/). No timing is
-# asserted.
+# asserted. It also runs the history step that keeps bench/results/ to the
+# newest runs on a copy of bench/results/ (report.py --selftest-history).
 
 # host_test_bench_smoke SERIES: run tests/bench/run.sh smoke for SERIES and
 # take its results (the same results.tsv form) into this run's.
