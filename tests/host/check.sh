@@ -61,8 +61,8 @@ guest_project
 system_images_background "$SYSTEM_SERIES_LIST"
 
 # series_build SERIES: the series' kernel, our module built for it (W=1,
-# sparse), the suite's own DKMS building it, and the initrd the scenarios
-# boot. Results go under SERIES/build.
+# sparse) and the initrd the scenarios boot (run_series queues the other
+# builds beside the boots). Results go under SERIES/build.
 series_build() {
 	local series=$1
 	result_context "$series" build
@@ -79,8 +79,6 @@ series_build() {
 	MODULE_KO=$(chroot_root "$KSUITE")$(module_build_dir)/ptp_vmw.ko
 	matrix_build_warnings "$OUT/build-$KVER.log"
 	value probes "$(matrix_probes)"
-	selected kbuild && matrix_plain_kbuild
-	selected dkms-build && matrix_dkms_build
 	[ ${#SCENARIOS[@]} -gt 0 ] || return 0
 	# The guest loads the .ko DKMS built for this kernel when the DKMS test
 	# (below) left one, else the plain build.
@@ -93,39 +91,56 @@ series_build() {
 	guest_initrd "$KVER" "$MODULE_KO" || die "[$series] building the initrd failed"
 }
 
-# The time-policy scenarios (leap seconds, host clock steps, a vMotion-like
-# pause: 8 boots, about 7 minutes a series) prove chrony's policy, which the kernel series hardly
-# touches. Plain make check (no TAGS, no TESTS, not the whole matrix) boots
-# them on one series, TIME_POLICY_SERIES (default: the last of the list, the
-# newest kernel); make check-matrix, TAGS=... and TESTS=... boot them on
-# every series they are asked for.
-if [ -z "${TIME_POLICY_SERIES:-}" ] && [ -z "${TAGS:-}" ] && [ -z "${TESTS:-}" ] &&
-	[ "$SERIES_LIST" != "$(kseries_expand all)" ]; then
-	TIME_POLICY_SERIES=${SERIES_LIST##* }
+# Two sets are booted on one series of plain make check (no TAGS, no TESTS,
+# not the whole matrix), each on its own, so that the series share the work:
+# the time-policy scenarios (leap seconds, host clock steps, a vMotion-like
+# pause: chrony's policy, which the kernel series hardly touches; 8 boots,
+# about 7 minutes a series) on TIME_POLICY_SERIES (default: the last of the
+# list, the newest kernel), the stress scenarios (the driver's error paths
+# under the device model's faults, the ioctl fuzzers, load; about 2 minutes
+# a series) on STRESS_SERIES (default: the first, Debian 12's own kernel).
+# make stress, make check-matrix, TAGS=... and TESTS=... boot them on every
+# series they are asked for.
+if [ -z "${TAGS:-}" ] && [ -z "${TESTS:-}" ] && [ "$SERIES_LIST" != "$(kseries_expand all)" ]; then
+	TIME_POLICY_SERIES=${TIME_POLICY_SERIES:-${SERIES_LIST##* }}
+	STRESS_SERIES=${STRESS_SERIES:-${SERIES_LIST%% *}}
 fi
 
 # not_on_series SERIES NAME: why scenario NAME is not booted on SERIES in
 # this run (nothing when it is).
 not_on_series() {
-	local tags
-	[ -n "${TIME_POLICY_SERIES:-}" ] || return 0
-	[[ " $TIME_POLICY_SERIES " == *" $1 "* ]] && return 0
+	local tags tag one
 	tags=" $(scenario_load "$2" && echo "$TAGS") "
-	[[ $tags == *" time-policy "* && $tags != *" quick "* && $tags != *" stress "* ]] || return 0
-	echo "make check boots the time-policy scenarios on series $TIME_POLICY_SERIES only (chrony's policy, not the kernel's); make check-matrix or TAGS=time-policy boot them on every series"
+	for tag in time-policy stress; do
+		case $tag in
+		time-policy) one=${TIME_POLICY_SERIES:-} ;;
+		stress) one=${STRESS_SERIES:-} ;;
+		esac
+		[ -n "$one" ] || continue
+		[[ $tags == *" $tag "* && $tags != *" quick "* ]] || continue
+		[[ " $one " == *" $1 "* ]] && return 0
+		echo "make check boots the $tag scenarios on series $one only; make stress, make check-matrix or TAGS=$tag boot them on every series"
+		return 0
+	done
 }
 
 # run_series SERIES: build and prove the module on the series' kernel; the
-# scenarios' boots CHECK_JOBS at a time (tests/host/pool.sh).
+# other builds (plain kbuild, the suite's own DKMS), the device model's
+# self-test when EMULATOR_HERE is set, and the scenarios' boots, CHECK_JOBS
+# at a time (tests/host/pool.sh).
 run_series() {
-	local series=$1 n i=0 why later='' reason=''
+	local series=$1 n i=0 why
+	local -A later=()
 	series_build "$series" || return 0
 	pool_begin "series-$series"
+	[ -z "${EMULATOR_HERE:-}" ] || pool_run "host emulator" host_test_emulator
+	selected kbuild && pool_run "$series kbuild" matrix_plain_kbuild
+	selected dkms-build && pool_run "$series dkms-build" matrix_dkms_build
 	for n in "${SCENARIOS[@]}"; do
 		i=$((i + 1))
 		why=$(not_on_series "$series" "$n")
 		if [ -n "$why" ]; then
-			later="$later $n" reason=$why
+			later[$why]="${later[$why]:-} $n"
 			continue
 		fi
 		say "[$series] $i/${#SCENARIOS[@]}: $n"
@@ -133,11 +148,11 @@ run_series() {
 	done
 	pool_end
 	# Not a skip (they can apply here, and are booted on another series of
-	# this run): a note that says where they are booted.
-	if [ -n "$later" ]; then
-		result_context "$series" build
-		diag "not booted on this series in this run:$later: $reason"
-	fi
+	# this run): a note per set that says where they are booted.
+	result_context "$series" build
+	while IFS= read -r why; do
+		[ -n "$why" ] && diag "not booted on this series in this run:${later[$why]}: $why"
+	done < <(printf '%s\n' "${!later[@]}" | sort)
 }
 
 # The host tests: DKMS, the packages and the Debian suites each in a
@@ -161,19 +176,24 @@ selected lint && pool_run "host lint" host_test_lint
 selected generator && pool_run "host generator" host_test_generator
 pool_end
 
-phase "device model: its build (cold cache), its self-test"
+phase "device model: its build (cold cache)"
 if [ ${#SCENARIOS[@]} -gt 0 ] || selected emulator; then
 	guest_setup
 fi
-selected emulator && host_test_emulator
 
 # A series is reached once its suite gave us a kernel (chroot, headers,
 # image package). What fails before that is skipped with its reason, never
 # a pass; what fails after it fails the run.
+# The device model's self-test boots beside the first series' scenarios.
+rm -f "$OUT/emulator-selftest.log"
 for series in $SERIES_LIST; do
 	phase "series $series: kernel, build, scenario boots"
 	export KERNEL_REACHED=$OUT/series-$series.reached
 	rm -f "$KERNEL_REACHED"
+	EMULATOR_HERE=''
+	if selected emulator && [ ${#SCENARIOS[@]} -gt 0 ] && [ ! -e "$OUT/emulator-selftest.log" ]; then
+		EMULATOR_HERE=yes
+	fi
 	{ ( run_series "$series" ) 2>&1 1>&3 3>&- | tee "$OUT/series-$series.log" >&2; } 3>&1
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 0 ] && continue
@@ -186,6 +206,11 @@ for series in $SERIES_LIST; do
 	fi
 done
 unset KERNEL_REACHED
+# (no series got as far as its boots: the self-test on its own)
+if selected emulator && [ ! -e "$OUT/emulator-selftest.log" ]; then
+	[ -n "${QEMU:-}" ] || guest_setup
+	host_test_emulator
+fi
 
 # The package on a real Debian system, per series (tests/host/system.sh),
 # and the bench smoke beside its first series' boots (a guest at a time of
