@@ -467,7 +467,7 @@ host_test_image_cache() {
 # (pool_beside: a third guest where the others leave a core idle); with no
 # system boot in this run it runs on its own.
 host_test_system() {
-	local series_list=$1 series name names="" line why later companion_label=${2:-} companion
+	local series_list=$1 series name names="" line why later elsewhere where companion_label=${2:-} companion
 	companion=("${@:3}")
 	for name in $SYSTEM_SCENARIOS; do
 		selected "$name" && names="$names $name"
@@ -507,16 +507,22 @@ host_test_system() {
 		# The series' boots CHECK_JOBS at a time, each image they boot
 		# built before.
 		pool_begin "system-$series"
-		later=
+		later='' elsewhere=''
 		for name in $names; do
 			why=$(_system_applies "$series" "$name")
 			if [ -n "$why" ]; then
-				pool_run "$series $name" _system_skip "$series" "$name" "scenario applies to this kernel series" "$why"
+				# make check's quick set boots it on another system of
+				# this run: a note below; otherwise it is not proven
+				# anywhere in this run: a skip.
+				where=$(_system_quick_on "$name" "$series_list")
+				if ! _system_all_stages "$name" && [ -n "$where" ]; then
+					elsewhere="$elsewhere $name (booted on $where; here: $why)"
+				else
+					pool_run "$series $name" _system_skip "$series" "$name" "scenario applies to this kernel series" "$why"
+				fi
 				continue
 			fi
-			# All of its stages: asked for everything, or for it by name.
-			if [ -n "${SYSTEM_FULL:-}" ] || [ "${STRESS_SCALE:-1}" -gt 1 ] ||
-				[[ " $SYSTEM_EXTRA_SCENARIOS ${TESTS:-} " == *" $name "* ]]; then
+			if _system_all_stages "$name"; then
 				_system_image_for "$series" "$name"
 				pool_run "$series $name" _system_scenario "$series" "$name"
 				continue
@@ -534,13 +540,34 @@ host_test_system() {
 		pool_end
 		# What make check leaves to the full set here: not a skip (each is
 		# booted on another system of the quick set, SYSTEM_QUICK), a note.
+		result_context "$series" system
 		if [ -n "$later" ]; then
-			result_context "$series" system
 			diag "make check does not boot these here (SYSTEM_FULL=1, make stress or TESTS=NAME do):$later"
+		fi
+		if [ -n "$elsewhere" ]; then
+			diag "not for this system, booted on another of this run:$elsewhere"
 		fi
 	done
 	_system_companion
 	_system_table
+}
+
+# _system_all_stages NAME: scenario NAME boots with all its stages on every
+# series it applies to (SYSTEM_FULL=1, make stress, or named in TESTS), not
+# as make check's quick set says.
+_system_all_stages() {
+	[ -n "${SYSTEM_FULL:-}" ] || [ "${STRESS_SCALE:-1}" -gt 1 ] ||
+		[[ " $SYSTEM_EXTRA_SCENARIOS ${TESTS:-} " == *" $1 "* ]]
+}
+
+# _system_quick_on NAME "SERIES...": the series of the list on which make
+# check's quick set (SYSTEM_QUICK) boots scenario NAME.
+_system_quick_on() {
+	local s out=''
+	for s in $2; do
+		echo "$SYSTEM_QUICK" | tr -s ' \t\n' '\n' | grep -qE "^$s:$1(:|\$)" && out="$out${out:+, }$s"
+	done
+	echo "$out"
 }
 
 # _system_companion: queue host_test_system's CMD (once) into the pool open
