@@ -214,7 +214,7 @@ fi
 
 # The package on a real Debian system, per series (tests/host/system.sh),
 # and the bench smoke beside its first series' boots (a guest at a time of
-# its own, mostly waiting: chrony's lock, the pauses; it holds no slot).
+# its own, mostly waiting: chrony's lock, the pauses).
 phase "system scenarios and bench smoke: real Debian boots"
 bench_job=()
 rm -f "$OUT/bench-smoke.log"

@@ -10,12 +10,6 @@
 #                          results go to a file of its own. LABEL is
 #                          "GROUP SCENARIO": where a failure of the job
 #                          itself is filed
-#   pool_beside LABEL CMD... CMD in the background at once, holding no
-#                          slot: a job whose guests mostly wait (the
-#                          bench smoke: chrony's lock, the pauses), so
-#                          that a third guest fills what the others leave
-#                          idle; its results are the pool's like any job's
-#                          (CHECK_JOBS=1: pool_run)
 #   pool_after LABEL       (inside a job) wait for another job of the pool
 #                          to end; a job waiting holds no slot, so the jobs
 #                          may be queued in any order (the dependencies
@@ -59,14 +53,15 @@ _pool_ended() {
 	! kill -0 "$(cat "$1.pid")" 2>/dev/null
 }
 
-# _pool_start SLOT LABEL CMD...: start the job; SLOT=no: it holds none.
-_pool_start() {
-	local slot=$1 label=$2 job
-	shift 2
+pool_run() {
+	local label=$1 job
+	shift
+	while [ "$(_pool_running)" -ge "$POOL_WIDTH" ]; do
+		sleep 1
+	done
 	POOL_N=$((POOL_N + 1))
 	job=$POOL_DIR/$(printf '%03d' "$POOL_N")
 	printf '%s\n' "$label" >"$job.label"
-	[ "$slot" = yes ] || : >"$job.waiting"
 	(
 		: >"$job.tsv"
 		trap 'echo $? >"$job.rc"' EXIT
@@ -74,21 +69,6 @@ _pool_start() {
 		POOL_JOB=$job RESULTS=$job.tsv "$@"
 	) &
 	echo $! >"$job.pid"
-}
-
-pool_run() {
-	while [ "$(_pool_running)" -ge "$POOL_WIDTH" ]; do
-		sleep 1
-	done
-	_pool_start yes "$@"
-}
-
-pool_beside() {
-	if [ "$POOL_WIDTH" -le 1 ]; then
-		pool_run "$@"
-	else
-		_pool_start no "$@"
-	fi
 }
 
 # pool_after LABEL: return once the job of the current pool labelled LABEL

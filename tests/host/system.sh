@@ -461,11 +461,11 @@ host_test_image_cache() {
 # selects (all by default), for each series of the list that has a system
 # image. A series' boots run CHECK_JOBS at a time (tests/host/pool.sh),
 # beside boots of the same series only, so that a boot's times compare with
-# its neighbours'. CMD, when given, is a job of the caller's whose guests
-# mostly wait (make check's bench smoke; LABEL as pool_run's): it starts in
-# the first series' pool after that pool's first boot, beside the slots
-# (pool_beside: a third guest where the others leave a core idle); with no
-# system boot in this run it runs on its own.
+# its neighbours'. CMD, when given, is a job of the caller's that boots
+# guests of its own (make check's bench smoke; LABEL as pool_run's): it is
+# queued in the first series' pool after that pool's first boot, the
+# longest (the upgrade), and fills the slot beside it; with no system boot
+# in this run it runs on its own.
 host_test_system() {
 	local series_list=$1 series name names="" line why later elsewhere where companion_label=${2:-} companion
 	companion=("${@:3}")
@@ -581,7 +581,7 @@ _system_quick_on() {
 _system_companion() {
 	[ ${#companion[@]} -gt 0 ] || return 0
 	if [ -n "${POOL_DIR:-}" ] && [ ! -e "$POOL_DIR/all-queued" ]; then
-		pool_beside "$companion_label" "${companion[@]}"
+		pool_run "$companion_label" "${companion[@]}"
 	else
 		"${companion[@]}"
 	fi
