@@ -213,8 +213,8 @@ if selected emulator && [ ! -e "$OUT/emulator-selftest.log" ]; then
 fi
 
 # The package on a real Debian system, per series (tests/host/system.sh),
-# and the bench smoke beside its first series' boots (a guest at a time of
-# its own, mostly waiting: chrony's lock, the pauses).
+# and the bench smoke in its first series' pool (a guest at a time of its
+# own, in a slot beside the longest boot, the upgrade).
 phase "system scenarios and bench smoke: real Debian boots"
 bench_job=()
 rm -f "$OUT/bench-smoke.log"
