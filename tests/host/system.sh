@@ -528,7 +528,7 @@ host_test_system() {
 				pool_run "$series $name" _system_scenario "$series" "$name"
 				continue
 			fi
-			line=$(echo "$SYSTEM_QUICK" | tr -s ' \t\n' '\n' | grep -E "^$series:$name(:|\$)")
+			line=$(_system_quick_line "$series" "$name")
 			if [ -z "$line" ]; then
 				later="$later $name"
 				continue
@@ -567,12 +567,18 @@ _system_all_stages() {
 		[[ " $SYSTEM_EXTRA_SCENARIOS ${TESTS:-} " == *" $1 "* ]]
 }
 
+# _system_quick_line SERIES NAME: SYSTEM_QUICK's entry for scenario NAME on
+# SERIES (SERIES:NAME[:STAGES]), or nothing.
+_system_quick_line() {
+	echo "$SYSTEM_QUICK" | tr -s ' \t\n' '\n' | grep -E "^$1:$2(:|\$)"
+}
+
 # _system_quick_on NAME "SERIES...": the series of the list on which make
 # check's quick set (SYSTEM_QUICK) boots scenario NAME.
 _system_quick_on() {
 	local s out=''
 	for s in $2; do
-		echo "$SYSTEM_QUICK" | tr -s ' \t\n' '\n' | grep -qE "^$s:$1(:|\$)" && out="$out${out:+, }$s"
+		[ -n "$(_system_quick_line "$s" "$1")" ] && out="$out${out:+, }$s"
 	done
 	echo "$out"
 }
