@@ -150,8 +150,10 @@ run_series() {
 	# Not a skip (they can apply here, and are booted on another series of
 	# this run): a note per set that says where they are booted.
 	result_context "$series" build
+	# (none when every set boots on every series: KSERIES=all, TAGS, TESTS)
+	[ ${#later[@]} -gt 0 ] || return 0
 	while IFS= read -r why; do
-		[ -n "$why" ] && diag "not booted on this series in this run:${later[$why]}: $why"
+		diag "not booted on this series in this run:${later[$why]}: $why"
 	done < <(printf '%s\n' "${!later[@]}" | sort)
 }
 
