@@ -238,12 +238,21 @@ kernel_facts() {
 # chroot_newest_kernel SERIES: "KVER IMAGE-PACKAGE" for the newest kernel of
 # the series that the archive lets us install (kernel_choose's rule), with
 # its reasons in $OUT/kernel-choice-SERIES.txt; fails with the reasons on
-# stderr when there is none.
+# stderr when there is none. Several steps of one run ask at once (a host
+# test and the image builder in the background): each writes files of its
+# own and renames them into place, so no reader sees another's half-written.
 chroot_newest_kernel() {
-	local series=$1 facts choice
-	facts=$OUT/kernel-facts-$series.txt
-	kernel_facts "$series" >"$facts" || return 1
-	choice=$(kernel_choose "$(kseries_suite "$series")" <"$facts" 2>"$OUT/kernel-choice-$series.txt")
-	[ -n "$choice" ] || { cat "$OUT/kernel-choice-$series.txt" >&2; return 1; }
-	echo "$choice"
+	local series=$1 facts why choice rc=0
+	facts=$(mktemp "$OUT/kernel-facts-$series.XXXXXX") || return 1
+	why=$(mktemp "$OUT/kernel-choice-$series.XXXXXX") || { rm -f "$facts"; return 1; }
+	if kernel_facts "$series" >"$facts"; then
+		choice=$(kernel_choose "$(kseries_suite "$series")" <"$facts" 2>"$why")
+	else
+		echo "the package lists of $(kseries_suite "$series") could not be read" >"$why"
+	fi
+	mv -f "$facts" "$OUT/kernel-facts-$series.txt"
+	mv -f "$why" "$OUT/kernel-choice-$series.txt"
+	[ -n "${choice:-}" ] || { cat "$OUT/kernel-choice-$series.txt" >&2; rc=1; }
+	[ "$rc" -ne 0 ] || echo "$choice"
+	return "$rc"
 }
